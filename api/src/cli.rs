@@ -1,0 +1,115 @@
+//! The `portal` command line: `serve` (the default), `migrate`, `seed`, `openapi`
+//! and `graphql-schema`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use migrations::MigratorTrait;
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(name = "portal", version, about = "Therapist portal backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve HTTP and GraphQL (the default).
+    Serve(Config),
+    /// Apply pending migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Insert deterministic synthetic therapists, in large batches.
+    Seed(SeedArgs),
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Print the GraphQL schema (SDL).
+    GraphqlSchema,
+}
+
+#[derive(Debug, clap::Args)]
+struct DatabaseArgs {
+    /// Database: sqlite://, postgres:// or mysql:// URL.
+    #[arg(long, env = "PORTAL_DATABASE_URL", default_value = "sqlite://portal.db?mode=rwc")]
+    database_url: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct SeedArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Therapists to add (numbered after those already stored).
+    #[arg(long, default_value_t = 5_000)]
+    therapists: u64,
+    /// Organisations to create when there are none yet.
+    #[arg(long, default_value_t = 50)]
+    organisations: u64,
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let command = match cli.command {
+        Some(command) => command,
+        None => match Cli::parse_from(["portal", "serve"]).command {
+            Some(serve) => serve,
+            None => unreachable!("`serve` parses to a command"),
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("portal: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(execute(command));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "portal failed");
+            eprintln!("portal: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command) -> Result<(), crate::StartupError> {
+    match command {
+        Command::Serve(config) => {
+            crate::telemetry::init();
+            let app = crate::Application::build(config).await?;
+            tracing::info!(address = %app.local_addr(), "portal is listening");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate(args) => {
+            crate::telemetry::init();
+            let storage = domain::database::Storage::connect(&args.database_url, 2).await?;
+            migrations::Migrator::up(&storage.db, None).await?;
+            println!("migrations applied");
+        }
+        Command::Seed(args) => {
+            crate::telemetry::init();
+            let storage = domain::database::Storage::connect(&args.database.database_url, 4).await?;
+            migrations::Migrator::up(&storage.db, None).await?;
+            let started = std::time::Instant::now();
+            let report =
+                domain::seed::seed_directory(&storage.db, args.therapists, args.organisations)
+                    .await?;
+            println!(
+                "seeded {} therapists and {} organisations in {:.1}s",
+                report.therapists,
+                report.organisations,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Openapi => println!("{}", crate::openapi::document_json()),
+        Command::GraphqlSchema => println!("{}", crate::graphql::sdl()),
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! GraphQL door to the therapist directory: `therapists` as a Cursor Connection,
+//! `therapist(id)`. Paging and filter rules live in `domain::directory`.
+
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use domain::directory::{Accepting, Mode, Therapist, TherapistFilter, TherapistOrder};
+use domain::page::{LIST_LIMITS, Page, PageRequest};
+use uuid::Uuid;
+
+use super::relay::{global_id, parse_global_id};
+use super::{graphql_error, invalid_argument};
+use crate::state::AppState;
+
+/// Whether a therapist takes new clients.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::directory::Accepting")]
+pub enum AcceptingStatus {
+    Accepting,
+    NotAccepting,
+    ExistingClientsOnly,
+    Waitlist,
+}
+
+/// How the client wants to meet.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::directory::Mode")]
+pub enum MeetingMode {
+    Online,
+    InPerson,
+}
+
+/// Directory order; the id always breaks ties.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[graphql(remote = "domain::directory::TherapistOrder")]
+pub enum TherapistOrderBy {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// Newest profiles first.
+    Newest,
+}
+
+/// Narrows the directory; all given fields must match.
+#[derive(InputObject, Default, Clone)]
+pub struct TherapistFilterInput {
+    /// Specialty code, e.g. `anxiety`.
+    pub specialty: Option<String>,
+    /// ISO 639-1 language code.
+    pub language: Option<String>,
+    /// City, case-insensitive.
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<String>,
+    pub organisation: Option<Uuid>,
+    pub accepting: Option<AcceptingStatus>,
+    pub mode: Option<MeetingMode>,
+    /// Case-insensitive prefix of the name.
+    pub q: Option<String>,
+}
+
+impl From<TherapistFilterInput> for TherapistFilter {
+    fn from(f: TherapistFilterInput) -> Self {
+        Self {
+            specialty: f.specialty,
+            language: f.language,
+            city: f.city,
+            country: f.country,
+            organisation: f.organisation,
+            accepting: f.accepting.map(Accepting::from),
+            mode: f.mode.map(Mode::from),
+            q: f.q,
+        }
+    }
+}
+
+/// A therapist's public profile.
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "Therapist")]
+pub struct TherapistObject {
+    /// Global id (Relay); use `uuid` with the REST API.
+    pub id: ID,
+    pub uuid: Uuid,
+    pub display_name: String,
+    pub bio: String,
+    pub specialties: Vec<String>,
+    pub languages: Vec<String>,
+    pub city: String,
+    pub country: String,
+    pub organisation_id: Option<Uuid>,
+    pub accepting: AcceptingStatus,
+    pub offers_online: bool,
+    pub offers_in_person: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Therapist> for TherapistObject {
+    fn from(t: Therapist) -> Self {
+        Self {
+            id: global_id("Therapist", t.id),
+            uuid: t.id,
+            display_name: t.display_name,
+            bio: t.bio,
+            specialties: t.specialties,
+            languages: t.languages,
+            city: t.city,
+            country: t.country,
+            organisation_id: t.organisation_id,
+            accepting: t.accepting.into(),
+            offers_online: t.offers_online,
+            offers_in_person: t.offers_in_person,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// Cursor Connections `PageInfo`.
+#[derive(SimpleObject, Clone)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    /// The page info of `page`; null cursors when it is empty.
+    pub fn of<T>(page: &Page<T>) -> Self {
+        Self {
+            has_next_page: page.has_next,
+            has_previous_page: page.has_prev,
+            start_cursor: page.start_cursor().map(str::to_owned),
+            end_cursor: page.end_cursor().map(str::to_owned),
+        }
+    }
+}
+
+/// A therapist and the cursor that continues from it.
+#[derive(SimpleObject, Clone)]
+pub struct TherapistEdge {
+    pub cursor: String,
+    pub node: TherapistObject,
+}
+
+/// One page of the directory (GraphQL Cursor Connections Specification).
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct TherapistConnection {
+    pub edges: Vec<TherapistEdge>,
+    pub nodes: Vec<TherapistObject>,
+    pub page_info: PageInfo,
+    #[graphql(skip)]
+    filter: TherapistFilter,
+}
+
+#[ComplexObject]
+impl TherapistConnection {
+    /// Therapists matching the filter in all. Counts on every request: select it only
+    /// when it is shown.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        let state = ctx.data::<AppState>()?;
+        state
+            .directory
+            .count(self.filter.clone())
+            .await
+            .map_err(graphql_error)
+    }
+}
+
+#[derive(Default)]
+pub struct DirectoryQuery;
+
+#[Object]
+impl DirectoryQuery {
+    /// The directory, one page at a time: `first`/`after` forward, `last`/`before`
+    /// backward, at most 100 per page, every therapist reachable.
+    #[allow(clippy::too_many_arguments, reason = "the Connections spec fixes these arguments")]
+    async fn therapists(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<TherapistFilterInput>,
+        order_by: Option<TherapistOrderBy>,
+    ) -> Result<TherapistConnection> {
+        let state = ctx.data::<AppState>()?;
+        let page = PageRequest::connection(
+            LIST_LIMITS,
+            first.map(i64::from),
+            after,
+            last.map(i64::from),
+            before,
+        )
+        .map_err(graphql_error)?;
+        let filter: TherapistFilter = filter.unwrap_or_default().into();
+        let order = TherapistOrder::from(order_by.unwrap_or_default());
+        let page = state
+            .directory
+            .list(filter.clone(), order, page)
+            .await
+            .map_err(graphql_error)?;
+        let page_info = PageInfo::of(&page);
+        let nodes: Vec<TherapistObject> = page.items.into_iter().map(Into::into).collect();
+        let edges = page
+            .cursors
+            .into_iter()
+            .zip(nodes.iter().cloned())
+            .map(|(cursor, node)| TherapistEdge { cursor, node })
+            .collect();
+        Ok(TherapistConnection {
+            edges,
+            nodes,
+            page_info,
+            filter,
+        })
+    }
+
+    /// One therapist, by global id or UUID; null when absent.
+    async fn therapist(&self, ctx: &Context<'_>, id: ID) -> Result<Option<TherapistObject>> {
+        let key = match parse_global_id(&id) {
+            Some((kind, key)) if kind == "Therapist" => key,
+            Some(_) => return Ok(None),
+            None => id
+                .parse::<Uuid>()
+                .map_err(|_| invalid_argument("id", "not a therapist id"))?,
+        };
+        let state = ctx.data::<AppState>()?;
+        match state.directory.get(key).await {
+            Ok(therapist) => Ok(Some(therapist.into())),
+            Err(domain::DomainError::NotFound { .. }) => Ok(None),
+            Err(err) => Err(graphql_error(err)),
+        }
+    }
+}

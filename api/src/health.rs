@@ -1,0 +1,43 @@
+//! Liveness and readiness for orchestrators and load balancers.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, web};
+
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(healthz).service(readyz);
+}
+
+/// Alive: 200 while the process can answer at all.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "The process is alive")))]
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready: 200 when the database answers, 503 (with `Retry-After`) while it does not.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answers"),
+        (status = 503, description = "The database does not answer",
+         body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.storage.ping().await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                Some("the database does not answer".to_owned()),
+            )
+            .response()
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The therapist portal's HTTP and GraphQL doors. `Application::build` assembles what
+//! `portal serve` runs and what the tests boot: migrations, services, routes.
+
+pub mod cli;
+pub mod config;
+pub mod graphql;
+mod health;
+pub mod openapi;
+mod problem;
+mod rest;
+mod state;
+mod telemetry;
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
+use actix_web::{App, HttpServer, web};
+use domain::cursor::CursorKey;
+use domain::database::Storage;
+use migrations::MigratorTrait;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use utoipa_actix_web::AppExt;
+
+pub use crate::config::Config;
+use crate::state::AppState;
+
+/// Therapists `--demo` puts in an empty database: well past the old cap of 1000.
+const DEMO_THERAPISTS: u64 = 5_000;
+
+/// Why `portal` could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("domain: {0}")]
+    Domain(#[from] domain::DomainError),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    server: Server,
+    local_addr: SocketAddr,
+}
+
+impl Application {
+    /// Connects, migrates, optionally seeds demo data, and binds the listener.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let storage = Storage::connect(&config.database_url, config.db_max_connections).await?;
+        migrations::Migrator::up(&storage.db, None).await?;
+        if config.demo && domain::directory::therapist::Entity::find().count(&storage.db).await? == 0 {
+            tracing::info!(therapists = DEMO_THERAPISTS, "seeding demo data");
+            domain::seed::seed_directory(&storage.db, DEMO_THERAPISTS, 40).await?;
+        }
+        let cursor_key = match &config.cursor_key {
+            Some(secret) => CursorKey::new(secret.0.as_bytes()),
+            None => {
+                tracing::warn!(
+                    "PORTAL_CURSOR_KEY is not set: using a random key; paging cursors stop working when this process restarts and differ between nodes"
+                );
+                CursorKey::random()
+            }
+        };
+        let state = AppState::new(storage, cursor_key);
+        let schema = graphql::build_schema(state.clone());
+        let openapi = web::Data::new(openapi::document_json());
+
+        let listener = TcpListener::bind(config.bind)?;
+        let local_addr = listener.local_addr()?;
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .app_data(web::Data::new(state.clone()))
+                .app_data(web::Data::new(schema.clone()))
+                .app_data(openapi.clone())
+                .configure(problem::extractor_configs)
+                .configure(health::configure)
+                .configure(graphql::configure)
+                .configure(openapi::configure)
+                .service(utoipa_actix_web::scope("/v1").configure(rest::configure))
+                .default_service(web::to(problem::not_found))
+                .split_for_parts();
+            app.wrap(ErrorHandlers::new().default_handler(problem::fill_empty_error))
+                .wrap(NormalizePath::new(TrailingSlash::Trim))
+        })
+        .listen(listener)?;
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            server: server.run(),
+            local_addr,
+        })
+    }
+
+    /// The address the server listens on (the real port when the config said 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until the process is told to stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,193 @@
+//! Turns every error a client can see into an RFC 9457 `application/problem+json`
+//! response: domain errors, actix's own rejections (JSON body, query, path) and
+//! unknown routes. Storage error text goes to the log, never to the client.
+
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use domain::DomainError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER_UNAVAILABLE: &str = "3";
+
+/// An RFC 9457 problem details body; `code` is an extension member shared with GraphQL.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; clients switch on it or on `code`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary: the HTTP reason phrase.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request, for a person to read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Stable machine-readable code, e.g. `invalid_cursor`.
+    pub code: String,
+    /// The request parameter at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+}
+
+impl Problem {
+    /// A problem of `status` with `code` and a human-readable `detail`.
+    pub fn new(status: StatusCode, code: &str, detail: Option<String>) -> Self {
+        Self {
+            type_uri: format!("https://portal.example/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+            parameter: None,
+        }
+    }
+
+    /// The response carrying this problem.
+    pub fn response(&self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = HttpResponse::build(status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE));
+        }
+        response.body(serde_json::to_string(self).expect("problems serialise"))
+    }
+}
+
+/// The error type of every REST handler.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// A request actix rejected before a handler ran (bad JSON, query or path).
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+}
+
+impl ApiError {
+    fn problem(&self) -> Problem {
+        match self {
+            Self::Domain(err) => {
+                let status = self.status_code();
+                let detail = if status.is_server_error() {
+                    None
+                } else {
+                    Some(err.to_string())
+                };
+                Problem {
+                    parameter: err.parameter().map(str::to_owned),
+                    ..Problem::new(status, err.code(), detail)
+                }
+            }
+            Self::BadRequest { code, detail } => {
+                Problem::new(StatusCode::BAD_REQUEST, code, Some(detail.clone()))
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        use DomainError as E;
+        match self {
+            Self::Domain(err) => match err {
+                E::NotFound { .. } => StatusCode::NOT_FOUND,
+                E::InvalidParameter { .. } | E::InvalidCursor { .. } => StatusCode::BAD_REQUEST,
+                E::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                E::Conflict(_) => StatusCode::CONFLICT,
+                E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                E::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Domain(err @ (DomainError::Storage(_) | DomainError::Unavailable)) = self {
+            // The full cause, which may quote stored data, is for the log only.
+            tracing::error!(error = ?err, "request failed");
+        }
+        self.problem().response()
+    }
+}
+
+/// Extractor settings that answer malformed input with a problem body.
+pub fn extractor_configs(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.app_data(web::JsonConfig::default().error_handler(|err, _| {
+        let code = match &err {
+            actix_web::error::JsonPayloadError::ContentType => "unsupported_media_type",
+            actix_web::error::JsonPayloadError::Overflow { .. }
+            | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => "body_too_large",
+            _ => "malformed_body",
+        };
+        let status = err.status_code();
+        actix_web::error::InternalError::from_response(
+            err.to_string(),
+            Problem::new(status, code, Some(err.to_string())).response(),
+        )
+        .into()
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::BadRequest {
+            code: "invalid_parameter",
+            detail: err.to_string(),
+        }
+        .into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|err, _| {
+        ApiError::BadRequest {
+            code: "invalid_path",
+            detail: err.to_string(),
+        }
+        .into()
+    }));
+}
+
+/// Answers every unknown route.
+pub async fn not_found(request: HttpRequest) -> HttpResponse {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        Some(format!("no route for {} {}", request.method(), request.path())),
+    )
+    .response()
+}
+
+/// Gives a problem body to error responses that were produced without one (actix's
+/// own 405, 413 and the like), so every 4xx and 5xx has one shape.
+pub fn fill_empty_error<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = response
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let status = response.status();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        status if status.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let (request, _) = response.into_parts();
+    let problem = Problem::new(status, code, None).response();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, problem).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,194 @@
+//! REST door to the therapist directory. The rules (filters, order, page size, cursor
+//! checks) live in `domain::directory`; this file only translates.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use domain::directory::{Accepting, Mode, Therapist, TherapistFilter, TherapistOrder};
+use domain::page::{LIST_LIMITS, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::paging::{Paged, paged_response};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+
+/// A therapist's public profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TherapistDto {
+    pub id: Uuid,
+    pub display_name: String,
+    pub bio: String,
+    /// Specialty codes, e.g. `anxiety`.
+    pub specialties: Vec<String>,
+    /// ISO 639-1 language codes.
+    pub languages: Vec<String>,
+    pub city: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    pub organisation_id: Option<Uuid>,
+    pub accepting: AcceptingStatus,
+    pub offers_online: bool,
+    pub offers_in_person: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Therapist> for TherapistDto {
+    fn from(t: Therapist) -> Self {
+        Self {
+            id: t.id,
+            display_name: t.display_name,
+            bio: t.bio,
+            specialties: t.specialties,
+            languages: t.languages,
+            city: t.city,
+            country: t.country,
+            organisation_id: t.organisation_id,
+            accepting: t.accepting.into(),
+            offers_online: t.offers_online,
+            offers_in_person: t.offers_in_person,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// Whether a therapist takes new clients.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AcceptingStatus {
+    Accepting,
+    NotAccepting,
+    ExistingClientsOnly,
+    Waitlist,
+}
+
+impl From<Accepting> for AcceptingStatus {
+    fn from(a: Accepting) -> Self {
+        match a {
+            Accepting::Accepting => Self::Accepting,
+            Accepting::NotAccepting => Self::NotAccepting,
+            Accepting::ExistingClientsOnly => Self::ExistingClientsOnly,
+            Accepting::Waitlist => Self::Waitlist,
+        }
+    }
+}
+
+impl From<AcceptingStatus> for Accepting {
+    fn from(a: AcceptingStatus) -> Self {
+        match a {
+            AcceptingStatus::Accepting => Self::Accepting,
+            AcceptingStatus::NotAccepting => Self::NotAccepting,
+            AcceptingStatus::ExistingClientsOnly => Self::ExistingClientsOnly,
+            AcceptingStatus::Waitlist => Self::Waitlist,
+        }
+    }
+}
+
+/// How the client wants to meet.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingMode {
+    Online,
+    InPerson,
+}
+
+/// Directory order.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortParam {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// Newest profiles first.
+    Newest,
+}
+
+/// Query of `GET /v1/therapists`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListTherapistsQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// Cursor: the page after this one (`page.next_cursor`).
+    pub after: Option<String>,
+    /// Cursor: the page before this one (`page.prev_cursor`). Not with `after`.
+    pub before: Option<String>,
+    /// Order (default `name`).
+    pub sort: Option<SortParam>,
+    /// Specialty code, e.g. `anxiety`.
+    pub specialty: Option<String>,
+    /// ISO 639-1 language code, e.g. `de`.
+    pub language: Option<String>,
+    /// City, case-insensitive.
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<String>,
+    /// Organisation id.
+    pub organisation: Option<Uuid>,
+    pub accepting: Option<AcceptingStatus>,
+    pub mode: Option<MeetingMode>,
+    /// Case-insensitive prefix of the name.
+    pub q: Option<String>,
+}
+
+/// List therapists, one page at a time, in the requested order. Every therapist is
+/// reachable by following `next_cursor`; there is no cap.
+#[utoipa::path(
+    tag = "directory",
+    params(ListTherapistsQuery),
+    responses(
+        (status = 200, description = "One page of therapists", body = Paged<TherapistDto>,
+         headers(("Link" = String, description = "RFC 8288 links: rel=\"next\", rel=\"prev\""))),
+        (status = 400, description = "Bad filter, cursor or page size (`invalid_parameter`, `invalid_cursor`)",
+         body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/therapists")]
+pub async fn list_therapists(
+    request: HttpRequest,
+    query: web::Query<ListTherapistsQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest::rest(LIST_LIMITS, query.limit, query.after, query.before)?;
+    let order = match query.sort.unwrap_or_default() {
+        SortParam::Name => TherapistOrder::Name,
+        SortParam::Newest => TherapistOrder::Newest,
+    };
+    let filter = TherapistFilter {
+        specialty: query.specialty,
+        language: query.language,
+        city: query.city,
+        country: query.country,
+        organisation: query.organisation,
+        accepting: query.accepting.map(Into::into),
+        mode: query.mode.map(|m| match m {
+            MeetingMode::Online => Mode::Online,
+            MeetingMode::InPerson => Mode::InPerson,
+        }),
+        q: query.q,
+    };
+    let page = state.directory.list(filter, order, page).await?;
+    Ok(paged_response(&request, page.map(TherapistDto::from)))
+}
+
+/// One therapist's profile.
+#[utoipa::path(
+    tag = "directory",
+    params(("id" = Uuid, Path, description = "Therapist id")),
+    responses(
+        (status = 200, description = "The therapist", body = TherapistDto),
+        (status = 404, description = "No such therapist", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/therapists/{id}")]
+pub async fn get_therapist(
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<TherapistDto>, ApiError> {
+    let therapist = state.directory.get(id.into_inner()).await?;
+    Ok(web::Json(therapist.into()))
+}

@@ -1,0 +1,78 @@
+//! Opening the database: pool limits that fail fast, SQLite in WAL mode, and a count of
+//! every statement issued (the tests and `/metrics` read it).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sea_orm::sqlx;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+/// How long a request waits for a pooled connection before it is told to retry.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// No statement may run longer than this on PostgreSQL or MariaDB.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+const MARIADB_STATEMENT_CAP: &str = "SET SESSION max_statement_time = 30";
+
+/// Counts statements sent to the database, for tests and metrics.
+#[derive(Debug, Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    /// Statements issued since start-up.
+    pub fn total(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// An open pool and the counter of the statements it runs.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub db: DatabaseConnection,
+    pub statements: StatementCounter,
+}
+
+impl Storage {
+    /// Opens `url` (sqlite://, postgres:// or mysql://) with a pool that fails fast.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(0)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_timeout(ACQUIRE_TIMEOUT)
+            // Statement text and parameters can carry health data: never logged.
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+            });
+        options
+            .statement_timeout(STATEMENT_TIMEOUT)
+            .map_sqlx_mysql_pool_opts(|pool| {
+                // MariaDB has no connect option for it: each new connection sets its own cap.
+                pool.after_connect(|conn, _| {
+                    Box::pin(async move {
+                        sqlx::Executor::execute(conn, MARIADB_STATEMENT_CAP)
+                            .await
+                            .map(drop)
+                    })
+                })
+            });
+        let mut db = Database::connect(options).await?;
+        let statements = StatementCounter::default();
+        let counter = statements.0.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { db, statements })
+    }
+
+    /// Whether the database answers a trivial query within the acquire timeout.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.db.ping().await
+    }
+}

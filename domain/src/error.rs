@@ -1,0 +1,76 @@
+//! Everything a domain call can refuse or fail with. `code()` is part of the public
+//! contract: REST puts it in the problem body, GraphQL in `extensions.code`.
+
+use sea_orm::{DbErr, error::ConnAcquireErr};
+
+/// A refusal or failure of a domain call.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The entity does not exist, or the caller may not know that it does.
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    /// A query parameter is malformed or out of range.
+    #[error("{parameter}: {message}")]
+    InvalidParameter {
+        parameter: &'static str,
+        message: String,
+    },
+    /// A paging cursor was tampered with, or came from another order or filter set.
+    #[error(
+        "{parameter}: the cursor is invalid or belongs to a different query; start again from the first page"
+    )]
+    InvalidCursor { parameter: &'static str },
+    /// A request body broke a rule (length, format, allowed values).
+    #[error("{0}")]
+    Validation(String),
+    /// The request conflicts with what is stored (a duplicate, a changed idempotency key).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database could not be reached in time; the caller may retry.
+    #[error("the service is temporarily unavailable")]
+    Unavailable,
+    /// Storage failed. Its text can contain health data: log it, never show it.
+    #[error("storage error")]
+    Storage(#[source] DbErr),
+}
+
+impl DomainError {
+    /// The stable, machine-readable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::InvalidParameter { .. } => "invalid_parameter",
+            Self::InvalidCursor { .. } => "invalid_cursor",
+            Self::Validation(_) => "validation_failed",
+            Self::Conflict(_) => "conflict",
+            Self::Unavailable => "unavailable",
+            Self::Storage(_) => "internal",
+        }
+    }
+
+    /// The parameter at fault, when one is.
+    pub fn parameter(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidParameter { parameter, .. } | Self::InvalidCursor { parameter } => {
+                Some(parameter)
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(parameter: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidParameter {
+            parameter,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<DbErr> for DomainError {
+    fn from(err: DbErr) -> Self {
+        match err {
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => Self::Unavailable,
+            other => Self::Storage(other),
+        }
+    }
+}

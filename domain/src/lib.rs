@@ -1,0 +1,12 @@
+//! Rules and storage of the therapist portal. `api` translates HTTP and GraphQL into
+//! calls on the services here; every rule about paging, validation and who may see
+//! what lives in this crate, once.
+
+pub mod cursor;
+pub mod database;
+pub mod directory;
+pub mod error;
+pub mod page;
+pub mod seed;
+
+pub use error::DomainError;

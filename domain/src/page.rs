@@ -1,0 +1,208 @@
+//! One page of a keyset-paginated list: the request (size, direction, cursor), the
+//! result (items, their cursors, exact has-more flags on both sides) and the SQL
+//! condition that continues past a cursor. Lists never use OFFSET: a page costs the
+//! same at any depth.
+
+use sea_orm::{ColumnTrait, Condition, Value};
+
+use crate::DomainError;
+
+/// Which way a page walks from its cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From the start of the list, or from just after the cursor.
+    Forward,
+    /// From the end of the list, or from just before the cursor.
+    Backward,
+}
+
+/// The size limits of one kind of list.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLimits {
+    pub default: u64,
+    pub max: u64,
+}
+
+/// Directory, accounts, audit and conversation lists.
+pub const LIST_LIMITS: PageLimits = PageLimits {
+    default: 20,
+    max: 100,
+};
+
+/// A validated request for one page.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub direction: Direction,
+    /// The cursor to continue from, with the parameter it came in (for error messages).
+    pub cursor: Option<(&'static str, String)>,
+}
+
+impl PageRequest {
+    /// The REST form: `limit`, and at most one of `after` and `before`.
+    pub fn rest(
+        limits: PageLimits,
+        limit: Option<i64>,
+        after: Option<String>,
+        before: Option<String>,
+    ) -> Result<Self, DomainError> {
+        let limit = check_size(limits, "limit", limit)?.unwrap_or(limits.default);
+        match (after, before) {
+            (Some(_), Some(_)) => Err(DomainError::invalid(
+                "before",
+                "`after` and `before` cannot be combined: page forward with `after` or backward with `before`",
+            )),
+            (None, Some(before)) => Ok(Self {
+                limit,
+                direction: Direction::Backward,
+                cursor: Some(("before", before)),
+            }),
+            (after, None) => Ok(Self {
+                limit,
+                direction: Direction::Forward,
+                cursor: after.map(|c| ("after", c)),
+            }),
+        }
+    }
+
+    /// The GraphQL Cursor Connections form: `first`/`after` forward, `last`/`before` backward.
+    pub fn connection(
+        limits: PageLimits,
+        first: Option<i64>,
+        after: Option<String>,
+        last: Option<i64>,
+        before: Option<String>,
+    ) -> Result<Self, DomainError> {
+        let first = check_size(limits, "first", first)?;
+        let last = check_size(limits, "last", last)?;
+        match (first, after, last, before) {
+            (Some(_), _, Some(_), _) => Err(DomainError::invalid(
+                "last",
+                "`first` and `last` cannot be combined",
+            )),
+            (_, Some(_), _, Some(_)) => Err(DomainError::invalid(
+                "before",
+                "`after` and `before` cannot be combined",
+            )),
+            (Some(_), _, None, Some(_)) => Err(DomainError::invalid(
+                "before",
+                "`before` pages backward: use it with `last`",
+            )),
+            (None, Some(_), Some(_), None) => Err(DomainError::invalid(
+                "after",
+                "`after` pages forward: use it with `first`",
+            )),
+            (None, None, Some(last), before) => Ok(Self {
+                limit: last,
+                direction: Direction::Backward,
+                cursor: before.map(|c| ("before", c)),
+            }),
+            (None, None, None, Some(before)) => Ok(Self {
+                limit: limits.default,
+                direction: Direction::Backward,
+                cursor: Some(("before", before)),
+            }),
+            (first, after, None, None) => Ok(Self {
+                limit: first.unwrap_or(limits.default),
+                direction: Direction::Forward,
+                cursor: after.map(|c| ("after", c)),
+            }),
+        }
+    }
+
+    /// The first page of a list, `limit` rows, for internal walks such as exports.
+    pub fn first(limit: u64) -> Self {
+        Self {
+            limit,
+            direction: Direction::Forward,
+            cursor: None,
+        }
+    }
+
+    /// Opens the cursor, if any, with `key` for `scope`.
+    pub(crate) fn position<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &crate::cursor::CursorKey,
+        scope: &str,
+    ) -> Result<Option<T>, DomainError> {
+        self.cursor
+            .as_ref()
+            .map(|(parameter, token)| key.open(scope, parameter, token))
+            .transpose()
+    }
+}
+
+fn check_size(
+    limits: PageLimits,
+    parameter: &'static str,
+    size: Option<i64>,
+) -> Result<Option<u64>, DomainError> {
+    match size {
+        None => Ok(None),
+        Some(n) if (1..=limits.max as i64).contains(&n) => Ok(Some(n as u64)),
+        Some(n) => Err(DomainError::invalid(
+            parameter,
+            format!("must be between 1 and {} (got {n})", limits.max),
+        )),
+    }
+}
+
+/// One page of a list, in the list's declared order whichever way it was walked.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// `cursors[i]` continues the list from `items[i]`.
+    pub cursors: Vec<String>,
+    /// Rows exist after the last item.
+    pub has_next: bool,
+    /// Rows exist before the first item.
+    pub has_prev: bool,
+}
+
+impl<T> Page<T> {
+    /// Cursor of the first item, to page backward from.
+    pub fn start_cursor(&self) -> Option<&str> {
+        self.cursors.first().map(String::as_str)
+    }
+
+    /// Cursor of the last item, to page forward from.
+    pub fn end_cursor(&self) -> Option<&str> {
+        self.cursors.last().map(String::as_str)
+    }
+
+    /// The same page with every item converted.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            cursors: self.cursors,
+            has_next: self.has_next,
+            has_prev: self.has_prev,
+        }
+    }
+}
+
+/// Rows past `(sort, id)` when walking the order `(sort, id)` ascending
+/// (`ascending = true`) or descending; with `inclusive`, the row at `(sort, id)` too.
+/// Spelled `sort >= s AND (sort > s OR id > i)` rather than as a row comparison: the
+/// leading range lets every backend's planner seek the `(…, sort, id)` index, which
+/// MariaDB does not do for row constructors.
+pub(crate) fn past<C: ColumnTrait>(
+    sort: C,
+    id: C,
+    sort_value: impl Into<Value>,
+    id_value: impl Into<Value>,
+    ascending: bool,
+    inclusive: bool,
+) -> Condition {
+    let sort_value = sort_value.into();
+    let id_value = id_value.into();
+    let (bound, beyond, id_beyond) = match (ascending, inclusive) {
+        (true, false) => (sort.gte(sort_value.clone()), sort.gt(sort_value), id.gt(id_value)),
+        (true, true) => (sort.gte(sort_value.clone()), sort.gt(sort_value), id.gte(id_value)),
+        (false, false) => (sort.lte(sort_value.clone()), sort.lt(sort_value), id.lt(id_value)),
+        (false, true) => (sort.lte(sort_value.clone()), sort.lt(sort_value), id.lte(id_value)),
+    };
+    Condition::all()
+        .add(bound)
+        .add(Condition::any().add(beyond).add(id_beyond))
+}

@@ -1,0 +1,20 @@
+//! Schema of the therapist portal. Each migration owns one concern and creates the
+//! indexes its queries need next to the tables; `api` runs them on `serve` and `migrate`.
+
+// `MigrationTrait` is declared with `&SchemaManager` (elided); an impl must match it.
+#![allow(elided_lifetimes_in_paths, reason = "the trait's signature elides it")]
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261126_000001_create_directory;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_create_directory::Migration)]
+    }
+}
