@@ -32,7 +32,11 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct DatabaseArgs {
     /// Database: sqlite://, postgres:// or mysql:// URL.
-    #[arg(long, env = "PORTAL_DATABASE_URL", default_value = "sqlite://portal.db?mode=rwc")]
+    #[arg(
+        long,
+        env = "PORTAL_DATABASE_URL",
+        default_value = "sqlite://portal.db?mode=rwc"
+    )]
     database_url: String,
 }
 
@@ -95,7 +99,8 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
         }
         Command::Seed(args) => {
             crate::telemetry::init();
-            let storage = domain::database::Storage::connect(&args.database.database_url, 4).await?;
+            let storage =
+                domain::database::Storage::connect(&args.database.database_url, 4).await?;
             migrations::Migrator::up(&storage.db, None).await?;
             let started = std::time::Instant::now();
             let report =

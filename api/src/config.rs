@@ -24,7 +24,11 @@ impl std::str::FromStr for Secret {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Database: sqlite://, postgres:// or mysql:// URL.
-    #[arg(long, env = "PORTAL_DATABASE_URL", default_value = "sqlite://portal.db?mode=rwc")]
+    #[arg(
+        long,
+        env = "PORTAL_DATABASE_URL",
+        default_value = "sqlite://portal.db?mode=rwc"
+    )]
     pub database_url: String,
     /// Listen address; port 0 picks a free port.
     #[arg(long, env = "PORTAL_BIND", default_value = "127.0.0.1:8080")]

@@ -17,7 +17,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
 use domain::cursor::CursorKey;
-use domain::database::Storage;
+use domain::database::{StatementCounter, Storage};
 use migrations::MigratorTrait;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use utoipa_actix_web::AppExt;
@@ -43,6 +43,7 @@ pub enum StartupError {
 pub struct Application {
     server: Server,
     local_addr: SocketAddr,
+    statements: StatementCounter,
 }
 
 impl Application {
@@ -50,7 +51,12 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let storage = Storage::connect(&config.database_url, config.db_max_connections).await?;
         migrations::Migrator::up(&storage.db, None).await?;
-        if config.demo && domain::directory::therapist::Entity::find().count(&storage.db).await? == 0 {
+        if config.demo
+            && domain::directory::therapist::Entity::find()
+                .count(&storage.db)
+                .await?
+                == 0
+        {
             tracing::info!(therapists = DEMO_THERAPISTS, "seeding demo data");
             domain::seed::seed_directory(&storage.db, DEMO_THERAPISTS, 40).await?;
         }
@@ -63,6 +69,7 @@ impl Application {
                 CursorKey::random()
             }
         };
+        let statements = storage.statements.clone();
         let state = AppState::new(storage, cursor_key);
         let schema = graphql::build_schema(state.clone());
         let openapi = web::Data::new(openapi::document_json());
@@ -92,12 +99,18 @@ impl Application {
         Ok(Self {
             server: server.run(),
             local_addr,
+            statements,
         })
     }
 
     /// The address the server listens on (the real port when the config said 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Counts the statements this application sends to its database.
+    pub fn statements(&self) -> StatementCounter {
+        self.statements.clone()
     }
 
     /// Serves until the process is told to stop.

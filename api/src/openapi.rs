@@ -26,7 +26,9 @@ pub fn document_json() -> String {
         .configure(crate::health::configure)
         .service(utoipa_actix_web::scope("/v1").configure(crate::rest::configure))
         .split_for_parts();
-    paths.to_pretty_json().expect("the OpenAPI document serialises")
+    paths
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {

@@ -4,8 +4,8 @@
 
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
-use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use domain::DomainError;
 use serde::Serialize;
@@ -156,7 +156,11 @@ pub async fn not_found(request: HttpRequest) -> HttpResponse {
     Problem::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        Some(format!("no route for {} {}", request.method(), request.path())),
+        Some(format!(
+            "no route for {} {}",
+            request.method(),
+            request.path()
+        )),
     )
     .response()
 }

@@ -93,9 +93,14 @@ mod tests {
     fn a_cursor_opens_only_in_its_own_scope() {
         let key = CursorKey::new(b"secret");
         let token = key.seal("therapists|name|", &("anna", 7));
-        let opened: (String, i32) = key.open("therapists|name|", "after", &token).expect("opens");
+        let opened: (String, i32) = key
+            .open("therapists|name|", "after", &token)
+            .expect("opens");
         assert_eq!(opened, ("anna".to_owned(), 7));
-        assert!(key.open::<(String, i32)>("therapists|newest|", "after", &token).is_err());
+        assert!(
+            key.open::<(String, i32)>("therapists|newest|", "after", &token)
+                .is_err()
+        );
         assert!(
             CursorKey::new(b"other")
                 .open::<(String, i32)>("therapists|name|", "after", &token)

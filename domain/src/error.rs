@@ -1,7 +1,7 @@
 //! Everything a domain call can refuse or fail with. `code()` is part of the public
 //! contract: REST puts it in the problem body, GraphQL in `extensions.code`.
 
-use sea_orm::{DbErr, error::ConnAcquireErr};
+use sea_orm::{DbErr, RuntimeErr};
 
 /// A refusal or failure of a domain call.
 #[derive(Debug, thiserror::Error)]
@@ -68,9 +68,27 @@ impl DomainError {
 
 impl From<DbErr> for DomainError {
     fn from(err: DbErr) -> Self {
-        match err {
-            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => Self::Unavailable,
-            other => Self::Storage(other),
+        if is_unreachable(&err) {
+            tracing::warn!(error = %err, "database unreachable");
+            Self::Unavailable
+        } else {
+            Self::Storage(err)
         }
+    }
+}
+
+/// Whether `err` says the database could not be reached (a retry may succeed), as
+/// opposed to a statement that failed.
+fn is_unreachable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                e.as_ref(),
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed
+            )
+        }
+        _ => false,
     }
 }

@@ -197,10 +197,26 @@ pub(crate) fn past<C: ColumnTrait>(
     let sort_value = sort_value.into();
     let id_value = id_value.into();
     let (bound, beyond, id_beyond) = match (ascending, inclusive) {
-        (true, false) => (sort.gte(sort_value.clone()), sort.gt(sort_value), id.gt(id_value)),
-        (true, true) => (sort.gte(sort_value.clone()), sort.gt(sort_value), id.gte(id_value)),
-        (false, false) => (sort.lte(sort_value.clone()), sort.lt(sort_value), id.lt(id_value)),
-        (false, true) => (sort.lte(sort_value.clone()), sort.lt(sort_value), id.lte(id_value)),
+        (true, false) => (
+            sort.gte(sort_value.clone()),
+            sort.gt(sort_value),
+            id.gt(id_value),
+        ),
+        (true, true) => (
+            sort.gte(sort_value.clone()),
+            sort.gt(sort_value),
+            id.gte(id_value),
+        ),
+        (false, false) => (
+            sort.lte(sort_value.clone()),
+            sort.lt(sort_value),
+            id.lt(id_value),
+        ),
+        (false, true) => (
+            sort.lte(sort_value.clone()),
+            sort.lt(sort_value),
+            id.lte(id_value),
+        ),
     };
     Condition::all()
         .add(bound)

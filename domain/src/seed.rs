@@ -15,14 +15,31 @@ use crate::directory::{Accepting, language, organisation, specialty, therapist};
 const BATCH: usize = 1_000;
 
 const FIRST_NAMES: [&str; 24] = [
-    "Ada", "Ben", "Chiara", "Dmitri", "Elif", "Farah", "Gustav", "Hana", "Ines", "Jonas",
-    "Kemal", "Lena", "Mateo", "Nia", "Omar", "Priya", "Quentin", "Rosa", "Sven", "Tariq",
-    "Ula", "Viktor", "Wanjiru", "Yusuf",
+    "Ada", "Ben", "Chiara", "Dmitri", "Elif", "Farah", "Gustav", "Hana", "Ines", "Jonas", "Kemal",
+    "Lena", "Mateo", "Nia", "Omar", "Priya", "Quentin", "Rosa", "Sven", "Tariq", "Ula", "Viktor",
+    "Wanjiru", "Yusuf",
 ];
 const LAST_NAMES: [&str; 20] = [
-    "Abara", "Becker", "Castro", "Dubois", "Eriksen", "Fischer", "García", "Haddad", "Ito",
-    "Jansen", "Kowalski", "Lindqvist", "Moreau", "Novak", "Okafor", "Petrov", "Rossi",
-    "Schmidt", "Tanaka", "Weber",
+    "Abara",
+    "Becker",
+    "Castro",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Haddad",
+    "Ito",
+    "Jansen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Weber",
 ];
 const CITIES: [(&str, &str); 10] = [
     ("Berlin", "DE"),
@@ -38,8 +55,16 @@ const CITIES: [(&str, &str); 10] = [
 ];
 /// Specialty codes the seed draws from.
 pub const SPECIALTIES: [&str; 10] = [
-    "anxiety", "depression", "trauma", "couples", "addiction", "eating-disorders", "grief",
-    "adhd", "ocd", "burnout",
+    "anxiety",
+    "depression",
+    "trauma",
+    "couples",
+    "addiction",
+    "eating-disorders",
+    "grief",
+    "adhd",
+    "ocd",
+    "burnout",
 ];
 /// Language codes the seed draws from.
 pub const LANGUAGES: [&str; 6] = ["en", "de", "es", "fr", "pt", "tr"];
@@ -114,7 +139,9 @@ pub async fn seed_directory(
             })
             .collect();
         for chunk in rows.chunks(BATCH) {
-            organisation::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+            organisation::Entity::insert_many(chunk.to_vec())
+                .exec(db)
+                .await?;
         }
         created_orgs = organisations;
     }
@@ -134,7 +161,9 @@ pub async fn seed_directory(
         }
         let txn = db.begin().await?;
         therapist::Entity::insert_many(people).exec(&txn).await?;
-        specialty::Entity::insert_many(specialties).exec(&txn).await?;
+        specialty::Entity::insert_many(specialties)
+            .exec(&txn)
+            .await?;
         language::Entity::insert_many(languages).exec(&txn).await?;
         txn.commit().await?;
         next = end;
@@ -164,11 +193,11 @@ fn synthetic_therapist(
     );
     let (city, country) = *dice.pick(&CITIES);
     let accepting = *dice.pick(&Accepting::ALL);
-    let offers_online = dice.next() % 3 != 0;
-    let offers_in_person = !offers_online || dice.next() % 2 == 0;
+    let offers_online = !dice.next().is_multiple_of(3);
+    let offers_in_person = !offers_online || dice.next().is_multiple_of(2);
     let organisation_id = match org_ids {
         [] => None,
-        ids => (dice.next() % 4 != 0).then(|| *dice.pick(ids)),
+        ids => (!dice.next().is_multiple_of(4)).then(|| *dice.pick(ids)),
     };
     let mut tags: Vec<&str> = (0..1 + dice.next() % 3)
         .map(|_| *dice.pick(&SPECIALTIES))

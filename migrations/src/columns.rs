@@ -18,11 +18,13 @@ pub fn instant<T: IntoIden>(backend: DbBackend, name: T) -> ColumnDef {
 /// prefix ranges and the order the tests expect are the same everywhere.
 pub fn ordered_string<T: IntoIden>(backend: DbBackend, name: T, length: u32) -> ColumnDef {
     let mut column = ColumnDef::new(name);
-    column.string_len(length).not_null();
     match backend {
-        DbBackend::Postgres => column.extra("COLLATE \"C\""),
-        DbBackend::MySql => column.extra("CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"),
-        _ => &mut column,
+        // The collation belongs to the type there, before NOT NULL.
+        DbBackend::MySql => column.custom(Alias::new(format!(
+            "VARCHAR({length}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        ))),
+        DbBackend::Postgres => column.string_len(length).extra("COLLATE \"C\""),
+        _ => column.string_len(length),
     };
-    column.take()
+    column.not_null().take()
 }

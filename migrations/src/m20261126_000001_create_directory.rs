@@ -67,8 +67,17 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Organisations::Table)
-                    .col(ColumnDef::new(Organisations::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Organisations::Name).string_len(200).not_null())
+                    .col(
+                        ColumnDef::new(Organisations::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Organisations::Name)
+                            .string_len(200)
+                            .not_null(),
+                    )
                     .col(instant(backend, Organisations::CreatedAt))
                     .to_owned(),
             )
@@ -77,17 +86,38 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Therapists::Table)
-                    .col(ColumnDef::new(Therapists::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Therapists::DisplayName).string_len(200).not_null())
+                    .col(
+                        ColumnDef::new(Therapists::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Therapists::DisplayName)
+                            .string_len(200)
+                            .not_null(),
+                    )
                     .col(ordered_string(backend, Therapists::SortName, 200))
                     .col(ColumnDef::new(Therapists::Bio).text().not_null())
                     .col(ColumnDef::new(Therapists::City).string_len(100).not_null())
                     .col(ordered_string(backend, Therapists::CityKey, 100))
                     .col(ColumnDef::new(Therapists::Country).string_len(2).not_null())
                     .col(ColumnDef::new(Therapists::OrganisationId).uuid().null())
-                    .col(ColumnDef::new(Therapists::Accepting).string_len(32).not_null())
-                    .col(ColumnDef::new(Therapists::OffersOnline).boolean().not_null())
-                    .col(ColumnDef::new(Therapists::OffersInPerson).boolean().not_null())
+                    .col(
+                        ColumnDef::new(Therapists::Accepting)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Therapists::OffersOnline)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Therapists::OffersInPerson)
+                            .boolean()
+                            .not_null(),
+                    )
                     .col(instant(backend, Therapists::CreatedAt))
                     .col(instant(backend, Therapists::UpdatedAt))
                     .foreign_key(
@@ -171,7 +201,9 @@ impl MigrationTrait for Migration {
             Therapists::Table.into_iden(),
             Organisations::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }
@@ -189,5 +221,5 @@ async fn create_index(
         index.col(*column);
     }
     index.col(Therapists::Id);
-    manager.create_index(index.to_owned()).await
+    manager.create_index(index).await
 }

@@ -1,1 +1,11 @@
+//! Black-box tests: each boots the real `portal` app on a random port over a database
+//! that exists for that test alone, and speaks HTTP or GraphQL to it. Every test runs
+//! once per backend (`…::sqlite`, `…::postgres`, `…::mariadb`), so a failure names
+//! the database that broke.
 
+#[macro_use]
+mod helpers;
+
+mod directory;
+mod health;
+mod problems;

@@ -175,7 +175,10 @@ pub struct DirectoryQuery;
 impl DirectoryQuery {
     /// The directory, one page at a time: `first`/`after` forward, `last`/`before`
     /// backward, at most 100 per page, every therapist reachable.
-    #[allow(clippy::too_many_arguments, reason = "the Connections spec fixes these arguments")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the Connections spec fixes these arguments"
+    )]
     async fn therapists(
         &self,
         ctx: &Context<'_>,

@@ -72,4 +72,3 @@ pub(crate) fn invalid_argument(parameter: &'static str, message: &str) -> async_
         message: message.to_owned(),
     })
 }
-

@@ -11,4 +11,3 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(therapists::list_therapists)
         .service(therapists::get_therapist);
 }
-

@@ -26,19 +26,34 @@ pub struct Paged<T: ToSchema> {
 }
 
 /// The 200 response for `page`, with its `Link` header.
-pub fn paged_response<T: Serialize + ToSchema>(request: &HttpRequest, page: Page<T>) -> HttpResponse {
+pub fn paged_response<T: Serialize + ToSchema>(
+    request: &HttpRequest,
+    page: Page<T>,
+) -> HttpResponse {
     let info = PageInfo {
-        next_cursor: page.has_next.then(|| page.end_cursor().map(str::to_owned)).flatten(),
-        prev_cursor: page.has_prev.then(|| page.start_cursor().map(str::to_owned)).flatten(),
+        next_cursor: page
+            .has_next
+            .then(|| page.end_cursor().map(str::to_owned))
+            .flatten(),
+        prev_cursor: page
+            .has_prev
+            .then(|| page.start_cursor().map(str::to_owned))
+            .flatten(),
         has_next: page.has_next,
         has_prev: page.has_prev,
     };
     let mut links = Vec::new();
     if let Some(cursor) = &info.next_cursor {
-        links.push(format!("<{}>; rel=\"next\"", link(request, "after", cursor)));
+        links.push(format!(
+            "<{}>; rel=\"next\"",
+            link(request, "after", cursor)
+        ));
     }
     if let Some(cursor) = &info.prev_cursor {
-        links.push(format!("<{}>; rel=\"prev\"", link(request, "before", cursor)));
+        links.push(format!(
+            "<{}>; rel=\"prev\"",
+            link(request, "before", cursor)
+        ));
     }
     let mut response = HttpResponse::Ok();
     if !links.is_empty() {

@@ -120,7 +120,11 @@ impl TherapistFilter {
 }
 
 /// A lowercase slug such as `anxiety` or `pt-br`.
-pub(crate) fn code(parameter: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
+pub(crate) fn code(
+    parameter: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<String, DomainError> {
     let value = value.trim().to_lowercase();
     let valid = !value.is_empty()
         && value.len() <= max
@@ -233,12 +237,13 @@ impl CheckedFilter {
             // serves it on every backend (LIKE would depend on collation and escaping).
             let mut upper = q.clone();
             upper.push(char::MAX);
-            all = all.add(T::SortName.gte(q.as_str())).add(T::SortName.lt(upper));
+            all = all
+                .add(T::SortName.gte(q.as_str()))
+                .add(T::SortName.lt(upper));
         }
         all
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -191,7 +191,10 @@ impl DirectoryService {
             .all(&self.db)
             .await?
         {
-            specialties.entry(row.therapist_id).or_default().push(row.specialty);
+            specialties
+                .entry(row.therapist_id)
+                .or_default()
+                .push(row.specialty);
         }
         let mut languages: HashMap<Uuid, Vec<String>> = HashMap::new();
         for row in language::Entity::find()
@@ -200,7 +203,10 @@ impl DirectoryService {
             .all(&self.db)
             .await?
         {
-            languages.entry(row.therapist_id).or_default().push(row.language);
+            languages
+                .entry(row.therapist_id)
+                .or_default()
+                .push(row.language);
         }
         Ok(rows
             .into_iter()

@@ -1,0 +1,313 @@
+//! The harness: `TestApp` (the real app on a random port) over a `TestDatabase` (a
+//! database created for one test and dropped afterwards, also when the test fails).
+
+use std::path::PathBuf;
+
+use api::{Application, Config};
+use domain::database::{StatementCounter, Storage};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+
+/// Emits one test per backend, so a failure says which database broke.
+macro_rules! on_every_backend {
+    ($test:ident) => {
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test(crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$test(crate::helpers::Backend::Postgres).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mariadb() {
+                super::$test(crate::helpers::Backend::MariaDb).await
+            }
+        }
+    };
+}
+
+/// The database engines every test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MariaDb,
+}
+
+impl Backend {
+    /// Server URL (any database on it) for creating and dropping test databases.
+    fn admin_url(self) -> Option<String> {
+        let (var, default) = match self {
+            Self::Sqlite => return None,
+            Self::Postgres => (
+                "PORTAL_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432/test",
+            ),
+            Self::MariaDb => (
+                "PORTAL_TEST_MARIADB_URL",
+                "mysql://root@127.0.0.1:3306/test",
+            ),
+        };
+        Some(std::env::var(var).unwrap_or_else(|_| default.to_owned()))
+    }
+}
+
+/// A uniquely named database that is dropped with this value.
+pub struct TestDatabase {
+    backend: Backend,
+    name: String,
+    url: String,
+    sqlite_dir: Option<PathBuf>,
+}
+
+impl TestDatabase {
+    /// Creates an empty database on `backend`.
+    pub async fn create(backend: Backend) -> Self {
+        let name = format!("portal_test_{}", uuid::Uuid::now_v7().simple());
+        match backend.admin_url() {
+            None => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).expect("a temp dir for SQLite");
+                let url = format!("sqlite://{}?mode=rwc", dir.join("portal.db").display());
+                Self {
+                    backend,
+                    name,
+                    url,
+                    sqlite_dir: Some(dir),
+                }
+            }
+            Some(admin) => {
+                let server = Database::connect(&admin)
+                    .await
+                    .unwrap_or_else(|err| panic!("{backend:?} at {admin} must be running: {err}"));
+                let create = match backend {
+                    Backend::MariaDb => format!(
+                        "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                    ),
+                    _ => format!("CREATE DATABASE \"{name}\""),
+                };
+                server
+                    .execute_unprepared(&create)
+                    .await
+                    .expect("the test database is created");
+                server.close().await.ok();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                let url = format!("{base}/{name}");
+                Self {
+                    backend,
+                    name,
+                    url,
+                    sqlite_dir: None,
+                }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.sqlite_dir {
+            std::fs::remove_dir_all(dir).ok();
+            return;
+        }
+        let Some(admin) = self.backend.admin_url() else {
+            return;
+        };
+        let drop_sql = match self.backend {
+            Backend::MariaDb => format!("DROP DATABASE IF EXISTS `{}`", self.name),
+            _ => format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+        };
+        // Drop cannot await: a short-lived thread with its own runtime does the work.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for dropping the test database");
+            runtime.block_on(async move {
+                let server = Database::connect(&admin).await?;
+                server.execute_unprepared(&drop_sql).await?;
+                server.close().await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}: {dropped:?}", self.name);
+        }
+    }
+}
+
+/// The real app on a random port, with a direct handle on its database for seeding.
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    pub storage: Storage,
+    pub statements: StatementCounter,
+    pub backend: Backend,
+    /// Held, not read: the database lives as long as the app. Declared last, so it is
+    /// dropped after the handles above have let go of it.
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    /// Boots the app over a fresh database on `backend`.
+    pub async fn spawn(backend: Backend) -> Self {
+        let db = TestDatabase::create(backend).await;
+        let config = Config::for_database(db.url());
+        Self::boot(db, config).await
+    }
+
+    /// Boots the app with `config` over `db` (which `config` may reach another way).
+    pub async fn boot(db: TestDatabase, config: Config) -> Self {
+        let backend = db.backend;
+        let app = Application::build(config).await.expect("the app boots");
+        let address = format!("http://{}", app.local_addr());
+        let statements = app.statements();
+        tokio::spawn(app.run_until_stopped());
+        let storage = Storage::connect(db.url(), 2)
+            .await
+            .expect("a second connection to the test database");
+        Self {
+            address,
+            http: reqwest::Client::new(),
+            storage,
+            statements,
+            backend,
+            _database: db,
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
+    /// `GET path`, expecting 200 and a JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(status, 200, "GET {path} on {:?}: {body}", self.backend);
+        body
+    }
+
+    /// A GraphQL request; returns the whole response body (`data` and `errors`).
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.http
+            .post(format!("{}/graphql", self.address))
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the request is answered")
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    /// Adds `count` synthetic therapists.
+    pub async fn seed_therapists(&self, count: u64) {
+        domain::seed::seed_directory(&self.storage.db, count, 5)
+            .await
+            .expect("therapists are seeded");
+    }
+}
+
+/// Asserts that `response` is an RFC 9457 problem with `status` and `code`; returns it.
+pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.expect("a JSON problem body");
+    assert_eq!(problem["status"], status, "{problem}");
+    assert_eq!(problem["code"], code, "{problem}");
+    assert!(problem["title"].is_string(), "{problem}");
+    assert!(problem["type"].is_string(), "{problem}");
+    problem
+}
+
+/// A TCP relay in front of a database server that a test can cut and restore, to see
+/// how the app behaves while its database is unreachable.
+pub struct Relay {
+    pub port: u16,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Relay {
+    /// Relays 127.0.0.1:`port` to `target` (host:port).
+    pub async fn start(target: String) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a relay port");
+        let port = listener.local_addr().expect("an address").port();
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (accept_open, accept_links) = (open.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !accept_open.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused
+                }
+                let target = target.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        tokio::io::copy_bidirectional(&mut inbound, &mut outbound)
+                            .await
+                            .ok();
+                    }
+                });
+                accept_links.lock().expect("relay links").push(link);
+            }
+        });
+        Self { port, open, links }
+    }
+
+    /// Breaks every relayed connection and refuses new ones.
+    pub fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().expect("relay links").drain(..) {
+            link.abort();
+        }
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl TestDatabase {
+    /// This database's URL with its host and port replaced by the relay's.
+    pub fn url_through(&self, relay: &Relay) -> String {
+        let (scheme, rest) = self.url.split_once("://").expect("a URL");
+        let (authority, path) = rest.split_once('/').expect("a database path");
+        let user = authority.rsplit_once('@').map(|(u, _)| format!("{u}@"));
+        format!(
+            "{scheme}://{}127.0.0.1:{}/{path}",
+            user.unwrap_or_default(),
+            relay.port
+        )
+    }
+
+    /// host:port of the database server.
+    pub fn server_address(&self) -> String {
+        let rest = self.url.split_once("://").expect("a URL").1;
+        let authority = rest.split_once('/').expect("a database path").0;
+        authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, a)| a)
+            .to_owned()
+    }
+}
