@@ -6,6 +6,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use migrations::MigratorTrait;
 
+use domain::accounts::{AccountService, NewAccount};
+use domain::actor::Role;
+use domain::cursor::CursorKey;
+
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
@@ -23,6 +27,8 @@ enum Command {
     Migrate(DatabaseArgs),
     /// Insert deterministic synthetic therapists, in large batches.
     Seed(SeedArgs),
+    /// Create an account of any role (bootstraps support and admin staff).
+    CreateAccount(CreateAccountArgs),
     /// Print the OpenAPI document.
     Openapi,
     /// Print the GraphQL schema (SDL).
@@ -50,6 +56,28 @@ struct SeedArgs {
     /// Organisations to create when there are none yet.
     #[arg(long, default_value_t = 50)]
     organisations: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct CreateAccountArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[arg(long)]
+    email: String,
+    /// 10 to 128 characters. Prefer `PORTAL_NEW_ACCOUNT_PASSWORD` to keep it out of
+    /// the shell history.
+    #[arg(long, env = "PORTAL_NEW_ACCOUNT_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// client, therapist, support or admin.
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// Shown name (default: the part of the email before `@`).
+    #[arg(long)]
+    display_name: Option<String>,
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::parse(value).ok_or_else(|| "one of client, therapist, support, admin".to_owned())
 }
 
 /// Parses the command line and runs it.
@@ -113,8 +141,42 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
                 started.elapsed().as_secs_f64()
             );
         }
+        Command::CreateAccount(args) => {
+            crate::telemetry::init();
+            let storage =
+                domain::database::Storage::connect(&args.database.database_url, 2).await?;
+            migrations::Migrator::up(&storage.db, None).await?;
+            // Only creates the account: no token is issued, so any key will do.
+            let mut settings = crate::Config::for_database(&args.database.database_url);
+            settings.jwt_secret = Some(crate::config::Secret(hex(&CursorKey::random_bytes())));
+            let settings = settings
+                .account_settings()
+                .map_err(crate::StartupError::Config)?;
+            let accounts = AccountService::new(storage.db.clone(), CursorKey::random(), settings);
+            let display_name = args
+                .display_name
+                .unwrap_or_else(|| args.email.split('@').next().unwrap_or_default().to_owned());
+            let account = accounts
+                .create_account(NewAccount {
+                    email: args.email,
+                    password: args.password,
+                    display_name,
+                    role: args.role,
+                })
+                .await?;
+            println!(
+                "created {} account {} ({})",
+                account.role.as_str(),
+                account.email,
+                account.id
+            );
+        }
         Command::Openapi => println!("{}", crate::openapi::document_json()),
         Command::GraphqlSchema => println!("{}", crate::graphql::sdl()),
     }
     Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

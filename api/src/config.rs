@@ -46,10 +46,41 @@ pub struct Config {
     /// Seed demo data (thousands of therapists) when the database is empty.
     #[arg(long, env = "PORTAL_DEMO", default_value_t = false)]
     pub demo: bool,
+    /// HS256 key for access tokens (its raw bytes). Required unless the bind address
+    /// is loopback, where a random one is generated with a warning.
+    #[arg(long, env = "PORTAL_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// `iss` of issued tokens, required on presented ones.
+    #[arg(long, env = "PORTAL_JWT_ISSUER", default_value = "therapist-portal")]
+    pub jwt_issuer: String,
+    /// `aud` of issued tokens, required on presented ones.
+    #[arg(
+        long,
+        env = "PORTAL_JWT_AUDIENCE",
+        default_value = "therapist-portal-api"
+    )]
+    pub jwt_audience: String,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "PORTAL_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+    /// Refresh token lifetime in seconds.
+    #[arg(long, env = "PORTAL_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+    /// Login and sign-up attempts per minute from one client IP.
+    #[arg(long, env = "PORTAL_AUTH_RATE_PER_IP", default_value_t = 30)]
+    pub auth_rate_per_ip: u32,
+    /// Login and sign-up attempts per minute for one email.
+    #[arg(long, env = "PORTAL_AUTH_RATE_PER_EMAIL", default_value_t = 10)]
+    pub auth_rate_per_email: u32,
+    /// Password hashes computed at once (default: half the cores, at least one), so a
+    /// login storm cannot take every core from other requests.
+    #[arg(long, env = "PORTAL_HASHING_CONCURRENCY")]
+    pub hashing_concurrency: Option<usize>,
 }
 
 impl Config {
-    /// Defaults for a database URL, on a free loopback port: what the tests boot.
+    /// Defaults for a database URL, on a free loopback port with a random token key and
+    /// generous sign-in limits: what the tests boot.
     pub fn for_database(database_url: &str) -> Self {
         Self {
             database_url: database_url.to_owned(),
@@ -58,6 +89,56 @@ impl Config {
             workers: Some(2),
             cursor_key: None,
             demo: false,
+            jwt_secret: None,
+            jwt_issuer: "therapist-portal".to_owned(),
+            jwt_audience: "therapist-portal-api".to_owned(),
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            auth_rate_per_ip: 1_000,
+            auth_rate_per_email: 1_000,
+            hashing_concurrency: None,
         }
     }
+}
+
+impl Config {
+    /// Account settings, with the JWT key resolved: the configured one, or a random
+    /// one on a loopback bind (tokens then die with the process); refused elsewhere.
+    pub fn account_settings(&self) -> Result<domain::accounts::AccountSettings, String> {
+        let secret = match &self.jwt_secret {
+            Some(secret) if secret.0.len() >= 32 => secret.0.as_bytes().to_vec(),
+            Some(_) => return Err("PORTAL_JWT_SECRET must be at least 32 bytes".to_owned()),
+            None if self.bind.ip().is_loopback() => {
+                tracing::warn!(
+                    "PORTAL_JWT_SECRET is not set: using a random key; tokens stop working when this process restarts"
+                );
+                rand_secret()
+            }
+            None => {
+                return Err(format!(
+                    "PORTAL_JWT_SECRET must be set to serve on {} (only a loopback bind may run without it)",
+                    self.bind
+                ));
+            }
+        };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(domain::accounts::AccountSettings {
+            tokens: domain::accounts::TokenSettings {
+                secret,
+                issuer: self.jwt_issuer.clone(),
+                audience: self.jwt_audience.clone(),
+                access_ttl: std::time::Duration::from_secs(self.access_token_ttl_secs),
+                refresh_ttl: std::time::Duration::from_secs(self.refresh_token_ttl_secs),
+            },
+            throttle: domain::accounts::ThrottleSettings {
+                per_ip_per_minute: self.auth_rate_per_ip,
+                per_email_per_minute: self.auth_rate_per_email,
+            },
+            hashing_concurrency: self.hashing_concurrency.unwrap_or((cores / 2).max(1)),
+        })
+    }
+}
+
+fn rand_secret() -> Vec<u8> {
+    domain::cursor::CursorKey::random_bytes().to_vec()
 }

@@ -1,6 +1,7 @@
 //! The therapist portal's HTTP and GraphQL doors. `Application::build` assembles what
 //! `portal serve` runs and what the tests boot: migrations, services, routes.
 
+mod auth;
 pub mod cli;
 pub mod config;
 pub mod graphql;
@@ -14,7 +15,7 @@ mod telemetry;
 use std::net::{SocketAddr, TcpListener};
 
 use actix_web::dev::Server;
-use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash};
+use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpServer, web};
 use domain::cursor::CursorKey;
 use domain::database::{StatementCounter, Storage};
@@ -37,6 +38,8 @@ pub enum StartupError {
     Domain(#[from] domain::DomainError),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// A built, bound, not yet running server.
@@ -49,6 +52,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, optionally seeds demo data, and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let account_settings = config.account_settings().map_err(StartupError::Config)?;
         let storage = Storage::connect(&config.database_url, config.db_max_connections).await?;
         migrations::Migrator::up(&storage.db, None).await?;
         if config.demo
@@ -70,7 +74,7 @@ impl Application {
             }
         };
         let statements = storage.statements.clone();
-        let state = AppState::new(storage, cursor_key);
+        let state = AppState::new(storage, cursor_key, account_settings);
         let schema = graphql::build_schema(state.clone());
         let openapi = web::Data::new(openapi::document_json());
 
@@ -91,6 +95,7 @@ impl Application {
                 .split_for_parts();
             app.wrap(ErrorHandlers::new().default_handler(problem::fill_empty_error))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
+                .wrap(from_fn(auth::with_request_id))
         })
         .listen(listener)?;
         if let Some(workers) = config.workers {

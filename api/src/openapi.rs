@@ -7,16 +7,40 @@ use utoipa_actix_web::AppExt;
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&BearerScheme),
     info(
         title = "Therapist portal API",
         description = "REST door of the therapist portal. Errors are RFC 9457 problem details with a stable `code`."
     ),
     tags(
+        (name = "auth", description = "Sign-up, sign-in and the caller's account"),
         (name = "directory", description = "Find therapists"),
+        (name = "admin", description = "Support tools: accounts, therapist profiles, audit log, export"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
 struct ApiDoc;
+
+/// Declares the `bearer` scheme that protected operations name.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .build(),
+                ),
+            );
+    }
+}
 
 /// The whole document as pretty JSON, exactly as committed in `openapi/openapi.json`.
 pub fn document_json() -> String {

@@ -55,7 +55,7 @@ impl Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         ));
-        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+        if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE));
         }
         response.body(serde_json::to_string(self).expect("problems serialise"))
@@ -100,6 +100,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Domain(err) => match err {
                 E::NotFound { .. } => StatusCode::NOT_FOUND,
+                E::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+                E::Forbidden { .. } => StatusCode::FORBIDDEN,
+                E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 E::InvalidParameter { .. } | E::InvalidCursor { .. } => StatusCode::BAD_REQUEST,
                 E::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 E::Conflict(_) => StatusCode::CONFLICT,
@@ -115,7 +118,21 @@ impl ResponseError for ApiError {
             // The full cause, which may quote stored data, is for the log only.
             tracing::error!(error = ?err, "request failed");
         }
-        self.problem().response()
+        let mut response = self.problem().response();
+        let headers = response.headers_mut();
+        match self {
+            Self::Domain(DomainError::Unauthenticated(_)) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"portal\", error=\"invalid_token\""),
+                );
+            }
+            Self::Domain(DomainError::RateLimited { retry_after_secs }) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
     }
 }
 

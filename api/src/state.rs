@@ -1,5 +1,7 @@
 //! What every handler and resolver can reach: the domain services, built once.
 
+use domain::accounts::{AccountService, AccountSettings};
+use domain::audit::AuditService;
 use domain::cursor::CursorKey;
 use domain::database::Storage;
 use domain::directory::DirectoryService;
@@ -9,13 +11,18 @@ use domain::directory::DirectoryService;
 pub struct AppState {
     pub storage: Storage,
     pub directory: DirectoryService,
+    pub accounts: AccountService,
+    pub audit: AuditService,
 }
 
 impl AppState {
     /// Services over `storage`, signing cursors with `cursor_key`.
-    pub fn new(storage: Storage, cursor_key: CursorKey) -> Self {
+    pub fn new(storage: Storage, cursor_key: CursorKey, accounts: AccountSettings) -> Self {
+        let db = storage.db.clone();
         Self {
-            directory: DirectoryService::new(storage.db.clone(), cursor_key),
+            directory: DirectoryService::new(db.clone(), cursor_key.clone()),
+            accounts: AccountService::new(db.clone(), cursor_key.clone(), accounts),
+            audit: AuditService::new(db, cursor_key),
             storage,
         }
     }

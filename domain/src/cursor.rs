@@ -37,7 +37,12 @@ impl CursorKey {
 
     /// A random key: cursors then stop working when the process restarts.
     pub fn random() -> Self {
-        Self(rand::random::<[u8; 32]>().to_vec())
+        Self(Self::random_bytes().to_vec())
+    }
+
+    /// 32 random bytes from the OS generator, for any key generated at start-up.
+    pub fn random_bytes() -> [u8; 32] {
+        rand::random()
     }
 
     /// Seals `position` into a token valid only for `scope`.

@@ -20,6 +20,16 @@ pub enum DomainError {
         "{parameter}: the cursor is invalid or belongs to a different query; start again from the first page"
     )]
     InvalidCursor { parameter: &'static str },
+    /// No valid credentials: a missing, malformed, expired or revoked token, or a
+    /// failed login (which never says whether the email exists).
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The caller is known but may not do this.
+    #[error("you may not {action}")]
+    Forbidden { action: &'static str },
+    /// Too many attempts; retry after the given number of seconds.
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// A request body broke a rule (length, format, allowed values).
     #[error("{0}")]
     Validation(String),
@@ -41,6 +51,9 @@ impl DomainError {
             Self::NotFound { .. } => "not_found",
             Self::InvalidParameter { .. } => "invalid_parameter",
             Self::InvalidCursor { .. } => "invalid_cursor",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden { .. } => "forbidden",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Validation(_) => "validation_failed",
             Self::Conflict(_) => "conflict",
             Self::Unavailable => "unavailable",
@@ -62,6 +75,18 @@ impl DomainError {
         Self::InvalidParameter {
             parameter,
             message: message.into(),
+        }
+    }
+}
+
+impl DomainError {
+    /// Turns a unique-constraint violation into `Conflict(message)`; other errors as usual.
+    pub(crate) fn on_duplicate(err: DbErr, message: &str) -> Self {
+        match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                Self::Conflict(message.to_owned())
+            }
+            _ => err.into(),
         }
     }
 }

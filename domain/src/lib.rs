@@ -2,11 +2,15 @@
 //! calls on the services here; every rule about paging, validation and who may see
 //! what lives in this crate, once.
 
+pub mod accounts;
+pub mod actor;
+pub mod audit;
 pub mod cursor;
 pub mod database;
 pub mod directory;
 pub mod error;
 pub mod page;
 pub mod seed;
+mod sql;
 
 pub use error::DomainError;

@@ -1,11 +1,12 @@
-//! One page of a keyset-paginated list: the request (size, direction, cursor), the
-//! result (items, their cursors, exact has-more flags on both sides) and the SQL
-//! condition that continues past a cursor. Lists never use OFFSET: a page costs the
-//! same at any depth.
+//! One page of a keyset-paginated list: the request (size, direction, cursor) and the
+//! result (items, their cursors, exact has-more flags on both sides). Lists never use
+//! OFFSET: a page costs the same at any depth.
 
-use sea_orm::{ColumnTrait, Condition, Value};
+use sea_orm::sea_query::Order;
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value};
 
 use crate::DomainError;
+use crate::sql::past;
 
 /// Which way a page walks from its cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +161,21 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page of `rows` in list order, each given its cursor.
+    pub(crate) fn new(
+        rows: Vec<T>,
+        has_next: bool,
+        has_prev: bool,
+        cursor_of: impl Fn(&T) -> String,
+    ) -> Self {
+        Self {
+            cursors: rows.iter().map(cursor_of).collect(),
+            items: rows,
+            has_next,
+            has_prev,
+        }
+    }
+
     /// Cursor of the first item, to page backward from.
     pub fn start_cursor(&self) -> Option<&str> {
         self.cursors.first().map(String::as_str)
@@ -181,44 +197,73 @@ impl<T> Page<T> {
     }
 }
 
-/// Rows past `(sort, id)` when walking the order `(sort, id)` ascending
-/// (`ascending = true`) or descending; with `inclusive`, the row at `(sort, id)` too.
-/// Spelled `sort >= s AND (sort > s OR id > i)` rather than as a row comparison: the
-/// leading range lets every backend's planner seek the `(…, sort, id)` index, which
-/// MariaDB does not do for row constructors.
-pub(crate) fn past<C: ColumnTrait>(
-    sort: C,
-    id: C,
-    sort_value: impl Into<Value>,
-    id_value: impl Into<Value>,
-    ascending: bool,
-    inclusive: bool,
-) -> Condition {
-    let sort_value = sort_value.into();
-    let id_value = id_value.into();
-    let (bound, beyond, id_beyond) = match (ascending, inclusive) {
-        (true, false) => (
-            sort.gte(sort_value.clone()),
-            sort.gt(sort_value),
-            id.gt(id_value),
-        ),
-        (true, true) => (
-            sort.gte(sort_value.clone()),
-            sort.gt(sort_value),
-            id.gte(id_value),
-        ),
-        (false, false) => (
-            sort.lte(sort_value.clone()),
-            sort.lt(sort_value),
-            id.lt(id_value),
-        ),
-        (false, true) => (
-            sort.lte(sort_value.clone()),
-            sort.lt(sort_value),
-            id.lte(id_value),
-        ),
+/// The key a list is ordered by: a sort column, then the id as tie-breaker (the two
+/// may be the same column when the id alone orders the list).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Keyset<C> {
+    pub sort: C,
+    pub id: C,
+    /// Whether the list's declared order is ascending.
+    pub ascending: bool,
+}
+
+/// Rows of one page, in list order, with exact flags on both sides.
+pub(crate) struct Rows<M> {
+    pub rows: Vec<M>,
+    pub has_next: bool,
+    pub has_prev: bool,
+}
+
+/// Reads one page of `select` ordered by `keys`, continuing from `position` (the sort
+/// and id values of the cursor's row). Reads `limit + 1` rows, so the flag on the side
+/// it walks toward needs no count; the flag on the side it comes from is one index
+/// probe. Two statements at most, at any depth.
+pub(crate) async fn read_page<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    keys: Keyset<E::Column>,
+    position: Option<(Value, Value)>,
+    page: &PageRequest,
+) -> Result<Rows<E::Model>, DomainError> {
+    let forward = page.direction == Direction::Forward;
+    let walk = |forward: bool, inclusive: bool| {
+        let ascending = keys.ascending == forward;
+        let mut select = select.clone();
+        if let Some((sort, id)) = &position {
+            select = select.filter(past(
+                keys.sort,
+                keys.id,
+                sort.clone(),
+                id.clone(),
+                ascending,
+                inclusive,
+            ));
+        }
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        select
+            .order_by(keys.sort, order.clone())
+            .order_by(keys.id, order)
     };
-    Condition::all()
-        .add(bound)
-        .add(Condition::any().add(beyond).add(id_beyond))
+    let mut rows = walk(forward, false).limit(page.limit + 1).all(db).await?;
+    let more_ahead = rows.len() as u64 > page.limit;
+    rows.truncate(page.limit as usize);
+    let more_behind = match position {
+        None => false,
+        // Anything on the other side of the cursor, the cursor's own row included.
+        Some(_) => walk(!forward, true).limit(1).one(db).await?.is_some(),
+    };
+    if forward {
+        Ok(Rows {
+            rows,
+            has_next: more_ahead,
+            has_prev: more_behind,
+        })
+    } else {
+        rows.reverse();
+        Ok(Rows {
+            rows,
+            has_next: more_behind,
+            has_prev: more_ahead,
+        })
+    }
 }

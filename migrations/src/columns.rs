@@ -28,3 +28,9 @@ pub fn ordered_string<T: IntoIden>(backend: DbBackend, name: T, length: u32) -> 
     };
     column.not_null().take()
 }
+
+/// Like [`instant`], but nullable.
+pub fn instant_null<T: IntoIden>(backend: DbBackend, name: T) -> ColumnDef {
+    let mut column = instant(backend, name);
+    column.null().take()
+}

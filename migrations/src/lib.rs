@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod columns;
 mod m20261126_000001_create_directory;
+mod m20261126_000002_create_accounts;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -15,6 +16,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_create_directory::Migration)]
+        vec![
+            Box::new(m20261126_000001_create_directory::Migration),
+            Box::new(m20261126_000002_create_accounts::Migration),
+        ]
     }
 }

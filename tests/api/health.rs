@@ -2,9 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use api::Config;
-
-use crate::helpers::{Backend, Relay, TestApp, TestDatabase, assert_problem};
+use crate::helpers::{Backend, Relay, TestApp, TestDatabase, assert_problem, test_config};
 
 async fn healthz_and_readyz_answer_200_while_the_database_answers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -25,7 +23,7 @@ async fn readyz_is_503_while_the_database_is_unreachable_and_recovers(backend: B
     }
     let db = TestDatabase::create(backend).await;
     let relay = Relay::start(db.server_address()).await;
-    let config = Config::for_database(&db.url_through(&relay));
+    let config = test_config(&db.url_through(&relay));
     let app = TestApp::boot(db, config).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
 

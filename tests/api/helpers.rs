@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
+use api::config::Secret;
 use api::{Application, Config};
+use domain::accounts::{AccountService, NewAccount};
+use domain::actor::Role;
 use domain::database::{StatementCounter, Storage};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
@@ -142,6 +145,23 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The key tests sign with, so they can forge tokens that differ in one claim only.
+pub const TEST_JWT_SECRET: &str = "a test key of at least thirty-two bytes, never deployed";
+
+/// The configuration every test boots: a fixed token key, generous sign-in limits.
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::for_database(database_url);
+    config.jwt_secret = Some(Secret(TEST_JWT_SECRET.to_owned()));
+    config
+}
+
+/// An account a test created, with the password it can sign in with.
+pub struct TestAccount {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub password: String,
+}
+
 /// The real app on a random port, with a direct handle on its database for seeding.
 pub struct TestApp {
     pub address: String,
@@ -149,6 +169,8 @@ pub struct TestApp {
     pub storage: Storage,
     pub statements: StatementCounter,
     pub backend: Backend,
+    /// Access token of a client account, sent by `get`, `get_json` and `graphql`.
+    pub token: String,
     /// Held, not read: the database lives as long as the app. Declared last, so it is
     /// dropped after the handles above have let go of it.
     _database: TestDatabase,
@@ -158,7 +180,7 @@ impl TestApp {
     /// Boots the app over a fresh database on `backend`.
     pub async fn spawn(backend: Backend) -> Self {
         let db = TestDatabase::create(backend).await;
-        let config = Config::for_database(db.url());
+        let config = test_config(db.url());
         Self::boot(db, config).await
     }
 
@@ -172,23 +194,100 @@ impl TestApp {
         let storage = Storage::connect(db.url(), 2)
             .await
             .expect("a second connection to the test database");
-        Self {
+        let mut app = Self {
             address,
             http: reqwest::Client::new(),
             storage,
             statements,
             backend,
+            token: String::new(),
             _database: db,
+        };
+        let client = app.create_account(Role::Client).await;
+        app.token = app.login(&client).await;
+        app
+    }
+
+    /// A new account with `role`, created the way `portal create-account` does.
+    pub async fn create_account(&self, role: Role) -> TestAccount {
+        let email = format!(
+            "{}-{}@example.org",
+            role.as_str(),
+            uuid::Uuid::now_v7().simple()
+        );
+        let password = "correct horse battery staple".to_owned();
+        let mut config = test_config("sqlite::memory:");
+        config.jwt_secret = Some(Secret(TEST_JWT_SECRET.to_owned()));
+        let accounts = AccountService::new(
+            self.storage.db.clone(),
+            domain::cursor::CursorKey::random(),
+            config.account_settings().expect("valid settings"),
+        );
+        let account = accounts
+            .create_account(NewAccount {
+                email: email.clone(),
+                password: password.clone(),
+                display_name: format!("Test {}", role.as_str()),
+                role,
+            })
+            .await
+            .expect("the account is created");
+        TestAccount {
+            id: account.id,
+            email,
+            password,
         }
     }
 
-    /// `GET path`.
+    /// Signs `account` in through the API; returns its access token.
+    pub async fn login(&self, account: &TestAccount) -> String {
+        let response = self
+            .post_json(
+                "/v1/auth/login",
+                &serde_json::json!({ "email": account.email, "password": account.password }),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 200, "login of {}", account.email);
+        let body: Value = response.json().await.expect("a token pair");
+        body["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
+    /// A new account with `role`, signed in; returns its access token.
+    pub async fn token_for(&self, role: Role) -> String {
+        let account = self.create_account(role).await;
+        self.login(&account).await
+    }
+
+    /// `POST path` with a JSON body, as `token` (or anonymously).
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.address)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("the request is answered")
+    }
+
+    /// `GET path` as `token` (or anonymously).
+    pub async fn get_as(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("the request is answered")
+    }
+
+    /// `GET path` as the default client.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("the request is answered")
+        self.get_as(path, Some(&self.token)).await
     }
 
     /// `GET path`, expecting 200 and a JSON body.
@@ -200,17 +299,22 @@ impl TestApp {
         body
     }
 
-    /// A GraphQL request; returns the whole response body (`data` and `errors`).
+    /// A GraphQL request as the default client; returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        self.http
-            .post(format!("{}/graphql", self.address))
-            .json(&serde_json::json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("the request is answered")
-            .json()
-            .await
-            .expect("a JSON body")
+        self.graphql_as(query, variables, Some(&self.token)).await
+    }
+
+    /// A GraphQL request as `token` (or anonymously); returns the whole response body.
+    pub async fn graphql_as(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        self.post_json(
+            "/graphql",
+            &serde_json::json!({ "query": query, "variables": variables }),
+            token,
+        )
+        .await
+        .json()
+        .await
+        .expect("a JSON body")
     }
 
     /// Adds `count` synthetic therapists.

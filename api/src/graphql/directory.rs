@@ -1,14 +1,16 @@
 //! GraphQL door to the therapist directory: `therapists` as a Cursor Connection,
 //! `therapist(id)`. Paging and filter rules live in `domain::directory`.
 
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use domain::directory::{Accepting, Mode, Therapist, TherapistFilter, TherapistOrder};
-use domain::page::{LIST_LIMITS, Page, PageRequest};
+
+use super::admin::connection_page;
+use super::connection::{Connection, connection_of};
 use uuid::Uuid;
 
 use super::relay::{global_id, parse_global_id};
-use super::{graphql_error, invalid_argument};
+use super::{actor, graphql_error, invalid_argument};
 use crate::state::AppState;
 
 /// Whether a therapist takes new clients.
@@ -115,54 +117,20 @@ impl From<Therapist> for TherapistObject {
     }
 }
 
-/// Cursor Connections `PageInfo`.
-#[derive(SimpleObject, Clone)]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    pub has_previous_page: bool,
-    pub start_cursor: Option<String>,
-    pub end_cursor: Option<String>,
-}
-
-impl PageInfo {
-    /// The page info of `page`; null cursors when it is empty.
-    pub fn of<T>(page: &Page<T>) -> Self {
-        Self {
-            has_next_page: page.has_next,
-            has_previous_page: page.has_prev,
-            start_cursor: page.start_cursor().map(str::to_owned),
-            end_cursor: page.end_cursor().map(str::to_owned),
-        }
-    }
-}
-
-/// A therapist and the cursor that continues from it.
-#[derive(SimpleObject, Clone)]
-pub struct TherapistEdge {
-    pub cursor: String,
-    pub node: TherapistObject,
-}
-
-/// One page of the directory (GraphQL Cursor Connections Specification).
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct TherapistConnection {
-    pub edges: Vec<TherapistEdge>,
-    pub nodes: Vec<TherapistObject>,
-    pub page_info: PageInfo,
-    #[graphql(skip)]
+/// Fields of the therapist connection beyond the standard ones.
+pub struct TherapistConnectionFields {
     filter: TherapistFilter,
 }
 
-#[ComplexObject]
-impl TherapistConnection {
+#[Object]
+impl TherapistConnectionFields {
     /// Therapists matching the filter in all. Counts on every request: select it only
     /// when it is shown.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
         let state = ctx.data::<AppState>()?;
         state
             .directory
-            .count(self.filter.clone())
+            .count(actor(ctx)?, self.filter.clone())
             .await
             .map_err(graphql_error)
     }
@@ -188,37 +156,21 @@ impl DirectoryQuery {
         before: Option<String>,
         filter: Option<TherapistFilterInput>,
         order_by: Option<TherapistOrderBy>,
-    ) -> Result<TherapistConnection> {
+    ) -> Result<Connection<TherapistObject, TherapistConnectionFields>> {
         let state = ctx.data::<AppState>()?;
-        let page = PageRequest::connection(
-            LIST_LIMITS,
-            first.map(i64::from),
-            after,
-            last.map(i64::from),
-            before,
-        )
-        .map_err(graphql_error)?;
+        let page = connection_page(first, after, last, before)?;
         let filter: TherapistFilter = filter.unwrap_or_default().into();
         let order = TherapistOrder::from(order_by.unwrap_or_default());
         let page = state
             .directory
-            .list(filter.clone(), order, page)
+            .list(actor(ctx)?, filter.clone(), order, page)
             .await
             .map_err(graphql_error)?;
-        let page_info = PageInfo::of(&page);
-        let nodes: Vec<TherapistObject> = page.items.into_iter().map(Into::into).collect();
-        let edges = page
-            .cursors
-            .into_iter()
-            .zip(nodes.iter().cloned())
-            .map(|(cursor, node)| TherapistEdge { cursor, node })
-            .collect();
-        Ok(TherapistConnection {
-            edges,
-            nodes,
-            page_info,
-            filter,
-        })
+        Ok(connection_of(
+            page,
+            TherapistObject::from,
+            TherapistConnectionFields { filter },
+        ))
     }
 
     /// One therapist, by global id or UUID; null when absent.
@@ -231,7 +183,7 @@ impl DirectoryQuery {
                 .map_err(|_| invalid_argument("id", "not a therapist id"))?,
         };
         let state = ctx.data::<AppState>()?;
-        match state.directory.get(key).await {
+        match state.directory.get(actor(ctx)?, key).await {
             Ok(therapist) => Ok(Some(therapist.into())),
             Err(domain::DomainError::NotFound { .. }) => Ok(None),
             Err(err) => Err(graphql_error(err)),

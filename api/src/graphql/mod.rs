@@ -1,14 +1,19 @@
 //! The GraphQL door at `/graphql`: one schema whose resolvers call the same domain
 //! services as REST. Domain errors reach clients with the same `code` as REST problems.
 
+mod accounts;
+mod admin;
+mod connection;
 mod directory;
 mod relay;
 
-use actix_web::web;
-use async_graphql::{EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use actix_web::{HttpMessage, HttpRequest, web};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 use domain::DomainError;
+use domain::actor::Actor;
 
+use crate::auth::{RequestId, bearer_token};
 use crate::state::AppState;
 
 /// Deepest selection a query may nest.
@@ -18,38 +23,97 @@ const MAX_COMPLEXITY: usize = 5_000;
 
 /// Every query root field.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(directory::DirectoryQuery, relay::NodeQuery);
+pub struct QueryRoot(
+    directory::DirectoryQuery,
+    relay::NodeQuery,
+    accounts::AccountQuery,
+    admin::AdminQuery,
+);
+
+/// Every mutation root field.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(accounts::AccountMutation, admin::AdminMutation);
 
 /// The schema every node serves.
-pub type PortalSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type PortalSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema over the services in `state`.
 pub fn build_schema(state: AppState) -> PortalSchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .data(state)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(state)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// The schema in SDL, exactly as committed in `openapi/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.route("/graphql", web::post().to(execute));
 }
 
-async fn execute(schema: web::Data<PortalSchema>, request: GraphQLRequest) -> GraphQLResponse {
-    schema.execute(request.into_inner()).await.into()
+/// Who is calling, established once per request from its `Authorization` header.
+enum Caller {
+    Anonymous,
+    Known(Actor),
+    Rejected(DomainError),
+}
+
+async fn execute(
+    schema: web::Data<PortalSchema>,
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    let caller = match bearer_token(&http) {
+        Ok(None) => Caller::Anonymous,
+        Ok(Some(token)) => match state.accounts.authenticate(&token).await {
+            Ok(mut actor) => {
+                actor.request_id = http.extensions().get::<RequestId>().map(|r| r.0.clone());
+                Caller::Known(actor)
+            }
+            Err(err) => Caller::Rejected(err),
+        },
+        Err(err) => Caller::Rejected(err),
+    };
+    let request = request
+        .into_inner()
+        .data(caller)
+        .data(crate::rest::origin(&http));
+    schema.execute(request).await.into()
+}
+
+/// The signed-in caller, or an `unauthenticated` error.
+pub(crate) fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
+    match ctx.data::<Caller>()? {
+        Caller::Known(actor) => Ok(actor),
+        Caller::Rejected(err) => Err(error_of(err)),
+        Caller::Anonymous => Err(error_of(&DomainError::Unauthenticated(
+            "a bearer token is required",
+        ))),
+    }
 }
 
 /// Domain errors reach GraphQL clients with the same `code` as the REST problem body.
 pub(crate) fn graphql_error(err: DomainError) -> async_graphql::Error {
-    let message = match &err {
+    error_of(&err)
+}
+
+fn error_of(err: &DomainError) -> async_graphql::Error {
+    let message = match err {
         DomainError::Storage(_) | DomainError::Unavailable => {
             tracing::error!(error = ?err, "resolver failed");
             err.to_string()

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
 use super::directory::TherapistObject;
-use super::{graphql_error, invalid_argument};
+use super::{actor, graphql_error, invalid_argument};
 use crate::state::AppState;
 
 /// An object that can be refetched by its global `id`.
@@ -42,7 +42,7 @@ impl NodeQuery {
         };
         let state = ctx.data::<AppState>()?;
         match kind.as_str() {
-            "Therapist" => match state.directory.get(key).await {
+            "Therapist" => match state.directory.get(actor(ctx)?, key).await {
                 Ok(therapist) => Ok(Some(Node::Therapist(therapist.into()))),
                 Err(domain::DomainError::NotFound { .. }) => Ok(None),
                 Err(err) => Err(graphql_error(err)),

@@ -1,13 +1,29 @@
 //! The REST door, under `/v1`: every route on one screen. Handlers translate HTTP into
 //! domain calls and back; the rules live in `domain`.
 
+mod admin;
+mod auth;
 mod paging;
 mod therapists;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub use auth::origin;
+
 /// Registers every `/v1` route.
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(therapists::list_therapists)
-        .service(therapists::get_therapist);
+    cfg.service(auth::signup)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::me)
+        .service(therapists::list_therapists)
+        .service(therapists::get_therapist)
+        .service(admin::list_accounts)
+        .service(admin::disable_account)
+        .service(admin::enable_account)
+        .service(admin::create_therapist)
+        .service(admin::export_therapists)
+        .service(admin::update_therapist)
+        .service(admin::list_audit);
 }

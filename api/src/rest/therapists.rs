@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::paging::{Paged, paged_response};
+use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -138,17 +139,21 @@ pub struct ListTherapistsQuery {
 /// reachable by following `next_cursor`; there is no cap.
 #[utoipa::path(
     tag = "directory",
+    security(("bearer" = [])),
     params(ListTherapistsQuery),
     responses(
         (status = 200, description = "One page of therapists", body = Paged<TherapistDto>,
          headers(("Link" = String, description = "RFC 8288 links: rel=\"next\", rel=\"prev\""))),
         (status = 400, description = "Bad filter, cursor or page size (`invalid_parameter`, `invalid_cursor`)",
          body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token (`unauthenticated`)",
+         body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/therapists")]
 pub async fn list_therapists(
     request: HttpRequest,
+    Authenticated(actor): Authenticated,
     query: web::Query<ListTherapistsQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -171,13 +176,14 @@ pub async fn list_therapists(
         }),
         q: query.q,
     };
-    let page = state.directory.list(filter, order, page).await?;
+    let page = state.directory.list(&actor, filter, order, page).await?;
     Ok(paged_response(&request, page.map(TherapistDto::from)))
 }
 
 /// One therapist's profile.
 #[utoipa::path(
     tag = "directory",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Therapist id")),
     responses(
         (status = 200, description = "The therapist", body = TherapistDto),
@@ -186,9 +192,10 @@ pub async fn list_therapists(
 )]
 #[get("/therapists/{id}")]
 pub async fn get_therapist(
+    Authenticated(actor): Authenticated,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<TherapistDto>, ApiError> {
-    let therapist = state.directory.get(id.into_inner()).await?;
+    let therapist = state.directory.get(&actor, id.into_inner()).await?;
     Ok(web::Json(therapist.into()))
 }

@@ -3,24 +3,27 @@
 
 mod entity;
 mod filter;
+mod profile;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, sea_query::Order,
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Value,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use entity::{language, organisation, specialty, therapist};
 pub use filter::{Accepting, Mode, TherapistFilter, TherapistOrder};
+pub(crate) use profile::insert_profile;
+pub use profile::{NewProfile, ProfilePatch};
 
 use crate::DomainError;
+use crate::actor::Actor;
 use crate::cursor::CursorKey;
-use crate::page::{Direction, Page, PageRequest, past};
+use crate::page::{Direction, Keyset, Page, PageRequest, read_page};
 
 /// A therapist as every door shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +55,7 @@ enum Position {
 /// Reads the therapist directory.
 #[derive(Debug, Clone)]
 pub struct DirectoryService {
-    db: DatabaseConnection,
+    pub(crate) db: DatabaseConnection,
     cursors: CursorKey,
 }
 
@@ -62,12 +65,14 @@ impl DirectoryService {
         Self { db, cursors }
     }
 
-    /// One page of the therapists matching `filter`, in `order`.
+    /// One page of the therapists matching `filter`, in `order`. The directory is for
+    /// signed-in users of any role: holding an `Actor` is the proof.
     ///
     /// Reads `limit + 1` rows so that the flag on the side it walks toward is known
     /// without counting; the flag on the side it comes from is one index probe.
     pub async fn list(
         &self,
+        _signed_in: &Actor,
         filter: TherapistFilter,
         order: TherapistOrder,
         page: PageRequest,
@@ -87,46 +92,28 @@ impl DirectoryService {
                 return Err(DomainError::InvalidCursor { parameter });
             }
         }
-        let forward = page.direction == Direction::Forward;
+        let (keys, position) = keyset(order, position);
         let base = therapist::Entity::find().filter(filter.condition());
-
-        let mut rows = walk(base.clone(), order, forward, position.as_ref(), false)
-            .limit(page.limit + 1)
-            .all(&self.db)
-            .await?;
-        let more_ahead = rows.len() as u64 > page.limit;
-        rows.truncate(page.limit as usize);
-        let more_behind = match &position {
-            None => false,
-            // Anything on the other side of the cursor, the cursor's own row included.
-            Some(position) => walk(base, order, !forward, Some(position), true)
-                .limit(1)
-                .one(&self.db)
-                .await?
-                .is_some(),
-        };
-        if !forward {
-            rows.reverse();
-        }
-        let (has_next, has_prev) = if forward {
-            (more_ahead, more_behind)
-        } else {
-            (more_behind, more_ahead)
-        };
-        let cursors = rows
+        let rows = read_page(&self.db, base, keys, position, &page).await?;
+        let cursors: Vec<String> = rows
+            .rows
             .iter()
             .map(|row| self.cursors.seal(&scope, &position_of(row, order)))
             .collect();
         Ok(Page {
-            items: self.with_tags(rows).await?,
+            items: self.with_tags(rows.rows).await?,
             cursors,
-            has_next,
-            has_prev,
+            has_next: rows.has_next,
+            has_prev: rows.has_prev,
         })
     }
 
     /// How many therapists match `filter`. Costs a scan: only run when asked for.
-    pub async fn count(&self, filter: TherapistFilter) -> Result<u64, DomainError> {
+    pub async fn count(
+        &self,
+        _signed_in: &Actor,
+        filter: TherapistFilter,
+    ) -> Result<u64, DomainError> {
         let filter = filter.check()?;
         Ok(therapist::Entity::find()
             .filter(filter.condition())
@@ -135,7 +122,7 @@ impl DirectoryService {
     }
 
     /// One therapist by id.
-    pub async fn get(&self, id: Uuid) -> Result<Therapist, DomainError> {
+    pub async fn get(&self, _signed_in: &Actor, id: Uuid) -> Result<Therapist, DomainError> {
         let row = therapist::Entity::find_by_id(id)
             .one(&self.db)
             .await?
@@ -147,35 +134,47 @@ impl DirectoryService {
     }
 
     /// Every therapist in name order, fetched in keyset batches of `batch` rows, so an
-    /// export of any size holds one batch in memory.
+    /// export of any size holds one batch in memory; support and admin only.
     pub fn export(
         &self,
+        actor: &Actor,
         batch: u64,
-    ) -> impl Stream<Item = Result<Vec<Therapist>, DomainError>> + use<> {
+    ) -> Result<impl Stream<Item = Result<Vec<Therapist>, DomainError>> + use<>, DomainError> {
+        actor.require_staff("export the directory")?;
         let directory = self.clone();
-        futures_util::stream::try_unfold(Some(PageRequest::first(batch)), move |next| {
-            let directory = directory.clone();
-            async move {
-                let Some(request) = next else {
-                    return Ok(None);
-                };
-                let page = directory
-                    .list(TherapistFilter::default(), TherapistOrder::Name, request)
-                    .await?;
-                let next = match (page.has_next, page.end_cursor()) {
-                    (true, Some(end)) => Some(PageRequest {
-                        limit: batch,
-                        direction: Direction::Forward,
-                        cursor: Some(("after", end.to_owned())),
-                    }),
-                    _ => None,
-                };
-                if page.items.is_empty() {
-                    return Ok(None);
+        let actor = actor.clone();
+        Ok(futures_util::stream::try_unfold(
+            Some(PageRequest::first(batch)),
+            move |next| {
+                let directory = directory.clone();
+                let actor = actor.clone();
+                async move {
+                    let Some(request) = next else {
+                        return Ok(None);
+                    };
+                    let page = directory
+                        .list(
+                            &actor,
+                            TherapistFilter::default(),
+                            TherapistOrder::Name,
+                            request,
+                        )
+                        .await?;
+                    let next = match (page.has_next, page.end_cursor()) {
+                        (true, Some(end)) => Some(PageRequest {
+                            limit: batch,
+                            direction: Direction::Forward,
+                            cursor: Some(("after", end.to_owned())),
+                        }),
+                        _ => None,
+                    };
+                    if page.items.is_empty() {
+                        return Ok(None);
+                    }
+                    Ok(Some((page.items, next)))
                 }
-                Ok(Some((page.items, next)))
-            }
-        })
+            },
+        ))
     }
 
     /// Attaches specialties and languages: two queries for the whole page.
@@ -229,34 +228,29 @@ impl DirectoryService {
     }
 }
 
-/// `select` ordered for walking `order` forward or backward, continuing past
-/// `position` (or from it, when `inclusive`).
-fn walk(
-    select: Select<therapist::Entity>,
+/// The keyset of `order`, and the cursor position as its column values.
+fn keyset(
     order: TherapistOrder,
-    forward: bool,
-    position: Option<&Position>,
-    inclusive: bool,
-) -> Select<therapist::Entity> {
+    position: Option<Position>,
+) -> (Keyset<therapist::Column>, Option<(Value, Value)>) {
     use therapist::Column as T;
-    // Name order is ascending and newest-first is descending; walking backward flips it.
-    let (sort, ascending) = match order {
-        TherapistOrder::Name => (T::SortName, forward),
-        TherapistOrder::Newest => (T::CreatedAt, !forward),
+    let keys = match order {
+        TherapistOrder::Name => Keyset {
+            sort: T::SortName,
+            id: T::Id,
+            ascending: true,
+        },
+        TherapistOrder::Newest => Keyset {
+            sort: T::CreatedAt,
+            id: T::Id,
+            ascending: false,
+        },
     };
-    let direction = if ascending { Order::Asc } else { Order::Desc };
-    let select = match position {
-        Some(Position::Name(name, id)) => {
-            select.filter(past(sort, T::Id, name.as_str(), *id, ascending, inclusive))
-        }
-        Some(Position::Newest(at, id)) => {
-            select.filter(past(sort, T::Id, *at, *id, ascending, inclusive))
-        }
-        None => select,
-    };
-    select
-        .order_by(sort, direction.clone())
-        .order_by(T::Id, direction)
+    let position = position.map(|p| match p {
+        Position::Name(name, id) => (name.into(), id.into()),
+        Position::Newest(at, id) => (at.into(), id.into()),
+    });
+    (keys, position)
 }
 
 fn position_of(row: &therapist::Model, order: TherapistOrder) -> Position {

@@ -1,0 +1,100 @@
+//! Who is calling: request ids for every request, and the bearer-token extractor that
+//! turns `Authorization: Bearer …` into the domain's `Actor` (the domain decides
+//! whether the token is valid and the account still active).
+
+use std::future::{Ready, ready};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use domain::DomainError;
+use domain::actor::Actor;
+use futures_util::future::LocalBoxFuture;
+use tracing::Instrument;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// The header carrying the request id in both directions.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// This request's id: the client's `X-Request-Id` when it is sane, else a new UUID v7.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl FromRequest for RequestId {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = request.extensions().get::<RequestId>().cloned();
+        ready(Ok(id.unwrap_or_else(|| {
+            RequestId(uuid::Uuid::now_v7().to_string())
+        })))
+    }
+}
+
+/// Middleware: assigns the request id, runs the request inside a span that carries
+/// it (so every log line has it), and returns it in the response.
+pub async fn with_request_id(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.path());
+    let mut response = next.call(request).instrument(span).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(response)
+}
+
+/// The bearer token of a request: `None` without an `Authorization` header, an error
+/// when the header is not a well-formed bearer credential.
+pub fn bearer_token(request: &HttpRequest) -> Result<Option<String>, DomainError> {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    const MALFORMED: &str = "the Authorization header must be `Bearer <token>`";
+    let value = value
+        .to_str()
+        .map_err(|_| DomainError::Unauthenticated(MALFORMED))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim().to_owned()))
+        }
+        _ => Err(DomainError::Unauthenticated(MALFORMED)),
+    }
+}
+
+/// An authenticated caller; rejects the request with 401 otherwise.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Actor);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(request);
+        let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone());
+        Box::pin(async move {
+            let state = state.ok_or(DomainError::Unavailable)?;
+            let token = token?.ok_or(DomainError::Unauthenticated("a bearer token is required"))?;
+            let mut actor = state.accounts.authenticate(&token).await?;
+            actor.request_id = request_id;
+            Ok(Self(actor))
+        })
+    }
+}

@@ -1,0 +1,401 @@
+//! REST door to the support tools under `/v1/admin`: account search, disabling,
+//! therapist accounts and profiles, the audit log and the directory export. Who may
+//! do what is decided in `domain`; every action is audited there.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use domain::accounts::{Account, AccountFilter, NewTherapistAccount};
+use domain::actor::Role;
+use domain::audit::AuditEntry;
+use domain::directory::{NewProfile, ProfilePatch};
+use domain::page::{LIST_LIMITS, PageRequest};
+use futures_util::StreamExt;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::paging::{Paged, paged_response};
+use super::therapists::{AcceptingStatus, TherapistDto};
+use crate::auth::Authenticated;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+
+/// Therapists per keyset batch of the export.
+const EXPORT_BATCH: u64 = 500;
+
+/// An account as support staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountDto {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: RoleDto,
+    pub disabled: bool,
+    /// The directory profile of a therapist account.
+    pub therapist_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Account> for AccountDto {
+    fn from(a: Account) -> Self {
+        Self {
+            id: a.id,
+            email: a.email,
+            display_name: a.display_name,
+            role: a.role.into(),
+            disabled: a.disabled,
+            therapist_id: a.therapist_id,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleDto {
+    Client,
+    Therapist,
+    Support,
+    Admin,
+}
+
+impl From<Role> for RoleDto {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Client => Self::Client,
+            Role::Therapist => Self::Therapist,
+            Role::Support => Self::Support,
+            Role::Admin => Self::Admin,
+        }
+    }
+}
+
+impl From<RoleDto> for Role {
+    fn from(r: RoleDto) -> Self {
+        match r {
+            RoleDto::Client => Self::Client,
+            RoleDto::Therapist => Self::Therapist,
+            RoleDto::Support => Self::Support,
+            RoleDto::Admin => Self::Admin,
+        }
+    }
+}
+
+/// Query of `GET /v1/admin/accounts`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListAccountsQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    pub after: Option<String>,
+    pub before: Option<String>,
+    pub role: Option<RoleDto>,
+    pub disabled: Option<bool>,
+    /// Case-insensitive start of the email.
+    pub email_prefix: Option<String>,
+}
+
+/// Query of the other admin lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    pub after: Option<String>,
+    pub before: Option<String>,
+}
+
+/// Search accounts by email order (support and admin).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(ListAccountsQuery),
+    responses(
+        (status = 200, description = "One page of accounts", body = Paged<AccountDto>),
+        (status = 400, description = "Bad filter, cursor or page size", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not support staff", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/admin/accounts")]
+pub async fn list_accounts(
+    request: actix_web::HttpRequest,
+    Authenticated(actor): Authenticated,
+    query: web::Query<ListAccountsQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest::rest(LIST_LIMITS, query.limit, query.after, query.before)?;
+    let filter = AccountFilter {
+        role: query.role.map(Into::into),
+        disabled: query.disabled,
+        email_prefix: query.email_prefix,
+    };
+    let page = state.accounts.list(&actor, filter, page).await?;
+    Ok(paged_response(&request, page.map(AccountDto::from)))
+}
+
+/// Disable an account: its sign-ins are revoked and its tokens stop working within
+/// seconds (support and admin; only admins disable staff).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The account, now disabled", body = AccountDto),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/admin/accounts/{id}/disable")]
+pub async fn disable_account(
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<AccountDto>, ApiError> {
+    let account = state.accounts.set_disabled(&actor, *id, true).await?;
+    Ok(web::Json(account.into()))
+}
+
+/// Enable a disabled account again (support and admin; only admins enable staff).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The account, now enabled", body = AccountDto),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/admin/accounts/{id}/enable")]
+pub async fn enable_account(
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<AccountDto>, ApiError> {
+    let account = state.accounts.set_disabled(&actor, *id, false).await?;
+    Ok(web::Json(account.into()))
+}
+
+/// Body of `POST /v1/admin/therapists`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateTherapistRequest {
+    pub email: String,
+    /// Initial password, 10 to 128 characters.
+    pub password: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub bio: String,
+    #[serde(default)]
+    pub specialties: Vec<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    pub city: String,
+    pub country: String,
+    pub organisation_id: Option<Uuid>,
+    pub accepting: AcceptingStatus,
+    pub offers_online: bool,
+    pub offers_in_person: bool,
+}
+
+/// A therapist account and its profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TherapistAccountDto {
+    pub account: AccountDto,
+    pub therapist: TherapistDto,
+}
+
+/// Create a therapist account together with its directory profile (support and admin).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = CreateTherapistRequest,
+    responses(
+        (status = 201, description = "The account and profile", body = TherapistAccountDto),
+        (status = 403, description = "Not support staff", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/admin/therapists")]
+pub async fn create_therapist(
+    Authenticated(actor): Authenticated,
+    body: web::Json<CreateTherapistRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let new = NewTherapistAccount {
+        email: b.email,
+        password: b.password,
+        profile: NewProfile {
+            display_name: b.display_name,
+            bio: b.bio,
+            specialties: b.specialties,
+            languages: b.languages,
+            city: b.city,
+            country: b.country,
+            organisation_id: b.organisation_id,
+            accepting: b.accepting.into(),
+            offers_online: b.offers_online,
+            offers_in_person: b.offers_in_person,
+        },
+    };
+    let account = state.accounts.create_therapist(&actor, new).await?;
+    let profile = account.therapist_id.ok_or(domain::DomainError::NotFound {
+        entity: "therapist",
+    })?;
+    let therapist = state.directory.get(&actor, profile).await?;
+    Ok(HttpResponse::Created().json(TherapistAccountDto {
+        account: account.into(),
+        therapist: therapist.into(),
+    }))
+}
+
+/// Body of `PATCH /v1/admin/therapists/{id}`: only the fields present change.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateTherapistRequest {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub specialties: Option<Vec<String>>,
+    pub languages: Option<Vec<String>>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    /// `null` removes the organisation; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub organisation_id: Option<Option<Uuid>>,
+    pub accepting: Option<AcceptingStatus>,
+    pub offers_online: Option<bool>,
+    pub offers_in_person: Option<bool>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from an absent one (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Edit a therapist profile (support and admin).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Therapist id")),
+    request_body = UpdateTherapistRequest,
+    responses(
+        (status = 200, description = "The profile as stored", body = TherapistDto),
+        (status = 403, description = "Not support staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such therapist", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/admin/therapists/{id}")]
+pub async fn update_therapist(
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateTherapistRequest>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<TherapistDto>, ApiError> {
+    let b = body.into_inner();
+    let patch = ProfilePatch {
+        display_name: b.display_name,
+        bio: b.bio,
+        specialties: b.specialties,
+        languages: b.languages,
+        city: b.city,
+        country: b.country,
+        organisation_id: b.organisation_id,
+        accepting: b.accepting.map(Into::into),
+        offers_online: b.offers_online,
+        offers_in_person: b.offers_in_person,
+    };
+    let therapist = state.directory.update_profile(&actor, *id, patch).await?;
+    Ok(web::Json(therapist.into()))
+}
+
+/// One audited action.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryDto {
+    pub id: Uuid,
+    /// The account that acted.
+    pub actor_id: Uuid,
+    /// e.g. `account.disable`, `therapist.create`, `therapist.update`.
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Uuid,
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AuditEntry> for AuditEntryDto {
+    fn from(e: AuditEntry) -> Self {
+        Self {
+            id: e.id,
+            actor_id: e.actor_id,
+            action: e.action,
+            target_type: e.target_type,
+            target_id: e.target_id,
+            request_id: e.request_id,
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// The audit log, newest first (admins).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "One page of the audit log", body = Paged<AuditEntryDto>),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/admin/audit")]
+pub async fn list_audit(
+    request: actix_web::HttpRequest,
+    Authenticated(actor): Authenticated,
+    query: web::Query<PageQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest::rest(LIST_LIMITS, query.limit, query.after, query.before)?;
+    let page = state.audit.list(&actor, page).await?;
+    Ok(paged_response(&request, page.map(AuditEntryDto::from)))
+}
+
+/// The whole directory as NDJSON, one therapist per line in name order, streamed in
+/// keyset batches: memory stays constant whatever the directory's size (support and
+/// admin).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One JSON therapist per line", body = TherapistDto, content_type = "application/x-ndjson"),
+        (status = 403, description = "Not support staff", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/admin/therapists/export")]
+pub async fn export_therapists(
+    Authenticated(actor): Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let batches = state.directory.export(&actor, EXPORT_BATCH)?;
+    let body = batches.map(|batch| {
+        let batch = batch.map_err(ApiError::from)?;
+        let mut lines = Vec::with_capacity(batch.len() * 512);
+        for therapist in batch {
+            serde_json::to_writer(&mut lines, &TherapistDto::from(therapist))
+                .map_err(|_| ApiError::from(domain::DomainError::Unavailable))?;
+            lines.push(b'\n');
+        }
+        Ok::<_, ApiError>(web::Bytes::from(lines))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .streaming(body))
+}

@@ -1,0 +1,190 @@
+//! REST door to sign-up, sign-in and the caller's own account. Password rules, token
+//! checks and rate limits live in `domain::accounts`.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use domain::accounts::{Account, Origin, TokenPair};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+
+/// Body of `POST /v1/auth/signup`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignupRequest {
+    pub email: String,
+    /// 10 to 128 characters.
+    pub password: String,
+    pub display_name: String,
+}
+
+/// Body of `POST /v1/auth/login`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// Body of `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// A token pair: a short-lived access token and a single-use refresh token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token,
+            token_type: "Bearer",
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token,
+        }
+    }
+}
+
+/// Who an account is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeDto {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    /// `client`, `therapist`, `support` or `admin`.
+    pub role: String,
+}
+
+impl From<Account> for MeDto {
+    fn from(a: Account) -> Self {
+        Self {
+            id: a.id,
+            email: a.email,
+            display_name: a.display_name,
+            role: a.role.as_str().to_owned(),
+        }
+    }
+}
+
+/// Where a request comes from: the TCP peer (a proxy's address behind one).
+pub fn origin(request: &HttpRequest) -> Origin {
+    Origin {
+        ip: request.peer_addr().map(|a| a.ip().to_string()),
+    }
+}
+
+/// Create a client account.
+#[utoipa::path(
+    tag = "auth",
+    request_body = SignupRequest,
+    responses(
+        (status = 201, description = "The new account", body = MeDto),
+        (status = 409, description = "The email is taken (`conflict`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid email, password or name (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/signup")]
+pub async fn signup(
+    request: HttpRequest,
+    body: web::Json<SignupRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let account = state
+        .accounts
+        .signup(
+            &origin(&request),
+            body.email,
+            body.password,
+            body.display_name,
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(MeDto::from(account)))
+}
+
+/// Sign in with email and password.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "A token pair", body = TokenResponse),
+        (status = 401, description = "Wrong email or password, or a disabled account (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/login")]
+pub async fn login(
+    request: HttpRequest,
+    body: web::Json<LoginRequest>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let body = body.into_inner();
+    let pair = state
+        .accounts
+        .login(&origin(&request), &body.email, body.password)
+        .await?;
+    Ok(web::Json(pair.into()))
+}
+
+/// Trade a refresh token for a new pair. Each refresh token works once; presenting a
+/// spent one revokes every token of its sign-in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 401, description = "Invalid, spent or expired refresh token (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    body: web::Json<RefreshRequest>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let pair = state.accounts.refresh(&body.refresh_token).await?;
+    Ok(web::Json(pair.into()))
+}
+
+/// Sign out: the refresh token and every token rotated from the same sign-in stop
+/// working. Access tokens expire on their own (15 minutes by default).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Signed out")),
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    body: web::Json<RefreshRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    state.accounts.logout(&body.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in account.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's account", body = MeDto),
+        (status = 401, description = "No or invalid token (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/me")]
+pub async fn me(
+    Authenticated(actor): Authenticated,
+    state: web::Data<AppState>,
+) -> Result<web::Json<MeDto>, ApiError> {
+    Ok(web::Json(state.accounts.me(&actor).await?.into()))
+}

@@ -1,0 +1,69 @@
+//! Who is acting: an authenticated account, its role, and the request it acts in.
+//! Every service takes an `Actor` where a rule depends on who asks.
+
+use uuid::Uuid;
+
+use crate::DomainError;
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Client,
+    Therapist,
+    Support,
+    Admin,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Self; 4] = [Self::Client, Self::Therapist, Self::Support, Self::Admin];
+
+    /// The stored and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Therapist => "therapist",
+            Self::Support => "support",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// Parses the wire spelling.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+
+    /// Support staff and admins: the people behind the admin UI.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Self::Support | Self::Admin)
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub account_id: Uuid,
+    pub role: Role,
+    /// The request this call serves, recorded in audit entries.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// Refuses unless the actor is support staff or an admin.
+    pub(crate) fn require_staff(&self, action: &'static str) -> Result<(), DomainError> {
+        if self.role.is_staff() {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden { action })
+        }
+    }
+
+    /// Refuses unless the actor is an admin.
+    pub(crate) fn require_admin(&self, action: &'static str) -> Result<(), DomainError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden { action })
+        }
+    }
+}

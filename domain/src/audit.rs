@@ -1,0 +1,113 @@
+//! The audit log: every support and admin action, with who did it, to what, when and
+//! in which request. Entries are written in the same transaction as the action.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
+use uuid::Uuid;
+
+use crate::DomainError;
+use crate::actor::Actor;
+use crate::cursor::CursorKey;
+use crate::page::{Keyset, Page, PageRequest, read_page};
+
+pub mod entry {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_entries")]
+    pub struct Model {
+        /// UUID v7: time-ordered, so it alone keys pages.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub actor_id: Uuid,
+        pub action: String,
+        pub target_type: String,
+        pub target_id: Uuid,
+        pub request_id: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One recorded action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub actor_id: Uuid,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Uuid,
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Records `actor` doing `action` to the `target_type` with `target_id`, on `conn`
+/// (pass the action's transaction, so that both land or neither does).
+pub(crate) async fn record(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    target_type: &str,
+    target_id: Uuid,
+) -> Result<(), DomainError> {
+    entry::Entity::insert(entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        actor_id: Set(actor.account_id),
+        action: Set(action.to_owned()),
+        target_type: Set(target_type.to_owned()),
+        target_id: Set(target_id),
+        request_id: Set(actor.request_id.clone()),
+        created_at: Set(Utc::now()),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Reads the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditService {
+    db: DatabaseConnection,
+    cursors: CursorKey,
+}
+
+const SCOPE: &str = "audit|newest";
+
+impl AuditService {
+    pub fn new(db: DatabaseConnection, cursors: CursorKey) -> Self {
+        Self { db, cursors }
+    }
+
+    /// Entries newest first; admins only.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, DomainError> {
+        actor.require_admin("read the audit log")?;
+        let position: Option<Uuid> = page.position(&self.cursors, SCOPE)?;
+        let keys = Keyset {
+            sort: entry::Column::Id,
+            id: entry::Column::Id,
+            ascending: false,
+        };
+        let position = position.map(|id| (id.into(), id.into()));
+        let rows = read_page(&self.db, entry::Entity::find(), keys, position, &page).await?;
+        Ok(Page::new(rows.rows, rows.has_next, rows.has_prev, |row| {
+            self.cursors.seal(SCOPE, &row.id)
+        })
+        .map(|row| AuditEntry {
+            id: row.id,
+            actor_id: row.actor_id,
+            action: row.action,
+            target_type: row.target_type,
+            target_id: row.target_id,
+            request_id: row.request_id,
+            created_at: row.created_at,
+        }))
+    }
+}

@@ -1,0 +1,253 @@
+//! Creating and editing therapist profiles (support and admin only): validation of
+//! every field once, and the writes, each audited in the same transaction.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::entity::{language, organisation, specialty, therapist};
+use super::filter::{code, country};
+use super::{Accepting, DirectoryService, Therapist};
+use crate::DomainError;
+use crate::actor::Actor;
+use crate::audit;
+
+const MAX_TAGS: usize = 20;
+const MAX_BIO_CHARS: usize = 5_000;
+
+/// A complete profile, as support staff enter it.
+#[derive(Debug, Clone)]
+pub struct NewProfile {
+    pub display_name: String,
+    pub bio: String,
+    pub specialties: Vec<String>,
+    pub languages: Vec<String>,
+    pub city: String,
+    pub country: String,
+    pub organisation_id: Option<Uuid>,
+    pub accepting: Accepting,
+    pub offers_online: bool,
+    pub offers_in_person: bool,
+}
+
+/// The fields of a profile to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub specialties: Option<Vec<String>>,
+    pub languages: Option<Vec<String>>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    /// `Some(None)` removes the organisation.
+    pub organisation_id: Option<Option<Uuid>>,
+    pub accepting: Option<Accepting>,
+    pub offers_online: Option<bool>,
+    pub offers_in_person: Option<bool>,
+}
+
+impl NewProfile {
+    /// Trims, normalises and checks every field.
+    fn checked(mut self) -> Result<Self, DomainError> {
+        let invalid = |e: DomainError| match e {
+            DomainError::InvalidParameter { parameter, message } => {
+                DomainError::Validation(format!("{parameter}: {message}"))
+            }
+            other => other,
+        };
+        self.display_name = self.display_name.trim().to_owned();
+        let name_chars = self.display_name.chars().count();
+        if !(1..=200).contains(&name_chars) {
+            return Err(DomainError::Validation(
+                "display_name: must be 1 to 200 characters".into(),
+            ));
+        }
+        self.bio = self.bio.trim().to_owned();
+        if self.bio.chars().count() > MAX_BIO_CHARS {
+            return Err(DomainError::Validation(format!(
+                "bio: must be at most {MAX_BIO_CHARS} characters"
+            )));
+        }
+        self.city = self.city.trim().to_owned();
+        if !(1..=100).contains(&self.city.chars().count()) {
+            return Err(DomainError::Validation(
+                "city: must be 1 to 100 characters".into(),
+            ));
+        }
+        self.country = country(&self.country).map_err(invalid)?;
+        for (field, tags) in [
+            ("specialties", &mut self.specialties),
+            ("languages", &mut self.languages),
+        ] {
+            if tags.len() > MAX_TAGS {
+                return Err(DomainError::Validation(format!(
+                    "{field}: at most {MAX_TAGS} entries"
+                )));
+            }
+            let parameter = if field == "specialties" {
+                "specialty"
+            } else {
+                "language"
+            };
+            let mut normalised = tags
+                .iter()
+                .map(|t| code(parameter, t, 64))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(invalid)?;
+            normalised.sort_unstable();
+            normalised.dedup();
+            *tags = normalised;
+        }
+        if !self.offers_online && !self.offers_in_person {
+            return Err(DomainError::Validation(
+                "a therapist offers online sessions, in-person sessions or both".into(),
+            ));
+        }
+        Ok(self)
+    }
+
+    fn patched(self, patch: ProfilePatch) -> Self {
+        Self {
+            display_name: patch.display_name.unwrap_or(self.display_name),
+            bio: patch.bio.unwrap_or(self.bio),
+            specialties: patch.specialties.unwrap_or(self.specialties),
+            languages: patch.languages.unwrap_or(self.languages),
+            city: patch.city.unwrap_or(self.city),
+            country: patch.country.unwrap_or(self.country),
+            organisation_id: patch.organisation_id.unwrap_or(self.organisation_id),
+            accepting: patch.accepting.unwrap_or(self.accepting),
+            offers_online: patch.offers_online.unwrap_or(self.offers_online),
+            offers_in_person: patch.offers_in_person.unwrap_or(self.offers_in_person),
+        }
+    }
+}
+
+impl From<Therapist> for NewProfile {
+    fn from(t: Therapist) -> Self {
+        Self {
+            display_name: t.display_name,
+            bio: t.bio,
+            specialties: t.specialties,
+            languages: t.languages,
+            city: t.city,
+            country: t.country,
+            organisation_id: t.organisation_id,
+            accepting: t.accepting,
+            offers_online: t.offers_online,
+            offers_in_person: t.offers_in_person,
+        }
+    }
+}
+
+/// Inserts a validated profile on `conn` (the caller's transaction); returns its id.
+pub(crate) async fn insert_profile(
+    conn: &impl ConnectionTrait,
+    profile: NewProfile,
+) -> Result<Uuid, DomainError> {
+    let profile = profile.checked()?;
+    check_organisation(conn, profile.organisation_id).await?;
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let tags = (profile.specialties.clone(), profile.languages.clone());
+    let mut row = profile_row(id, profile);
+    row.created_at = Set(now);
+    row.updated_at = Set(now);
+    therapist::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await?;
+    replace_tags(conn, id, &tags.0, &tags.1).await?;
+    Ok(id)
+}
+
+/// The columns a profile sets, for an insert or an update of row `id`.
+fn profile_row(id: Uuid, profile: NewProfile) -> therapist::ActiveModel {
+    therapist::ActiveModel {
+        id: Set(id),
+        sort_name: Set(profile.display_name.to_lowercase()),
+        display_name: Set(profile.display_name),
+        bio: Set(profile.bio),
+        city_key: Set(profile.city.to_lowercase()),
+        city: Set(profile.city),
+        country: Set(profile.country),
+        organisation_id: Set(profile.organisation_id),
+        accepting: Set(profile.accepting.as_str().to_owned()),
+        offers_online: Set(profile.offers_online),
+        offers_in_person: Set(profile.offers_in_person),
+        ..Default::default()
+    }
+}
+
+async fn check_organisation(
+    conn: &impl ConnectionTrait,
+    id: Option<Uuid>,
+) -> Result<(), DomainError> {
+    let Some(id) = id else {
+        return Ok(());
+    };
+    match organisation::Entity::find_by_id(id).one(conn).await? {
+        Some(_) => Ok(()),
+        None => Err(DomainError::Validation(
+            "organisation_id: no such organisation".into(),
+        )),
+    }
+}
+
+async fn replace_tags(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    specialties: &[String],
+    languages: &[String],
+) -> Result<(), DomainError> {
+    specialty::Entity::delete_many()
+        .filter(specialty::Column::TherapistId.eq(id))
+        .exec(conn)
+        .await?;
+    language::Entity::delete_many()
+        .filter(language::Column::TherapistId.eq(id))
+        .exec(conn)
+        .await?;
+    if !specialties.is_empty() {
+        specialty::Entity::insert_many(specialties.iter().map(|s| specialty::ActiveModel {
+            therapist_id: Set(id),
+            specialty: Set(s.clone()),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    if !languages.is_empty() {
+        language::Entity::insert_many(languages.iter().map(|l| language::ActiveModel {
+            therapist_id: Set(id),
+            language: Set(l.clone()),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+impl DirectoryService {
+    /// Changes a therapist's profile; support and admin only, audited.
+    pub async fn update_profile(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        patch: ProfilePatch,
+    ) -> Result<Therapist, DomainError> {
+        actor.require_staff("edit therapist profiles")?;
+        let current = self.get(actor, id).await?;
+        let profile = NewProfile::from(current).patched(patch).checked()?;
+        let txn = self.db.begin().await?;
+        check_organisation(&txn, profile.organisation_id).await?;
+        let tags = (profile.specialties.clone(), profile.languages.clone());
+        let mut row = profile_row(id, profile);
+        row.updated_at = Set(Utc::now());
+        row.update(&txn).await?;
+        replace_tags(&txn, id, &tags.0, &tags.1).await?;
+        audit::record(&txn, actor, "therapist.update", "therapist", id).await?;
+        txn.commit().await?;
+        self.get(actor, id).await
+    }
+}
