@@ -11,6 +11,9 @@ use domain::DomainError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// Largest JSON body: a 10,000-character message with room for escapes.
+const JSON_LIMIT: usize = 64 * 1024;
+
 /// Seconds a client should wait before retrying a 503.
 const RETRY_AFTER_UNAVAILABLE: &str = "3";
 
@@ -104,7 +107,7 @@ impl ResponseError for ApiError {
                 E::Forbidden { .. } => StatusCode::FORBIDDEN,
                 E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 E::InvalidParameter { .. } | E::InvalidCursor { .. } => StatusCode::BAD_REQUEST,
-                E::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                E::Validation(_) | E::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
                 E::Conflict(_) => StatusCode::CONFLICT,
                 E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                 E::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -138,20 +141,26 @@ impl ResponseError for ApiError {
 
 /// Extractor settings that answer malformed input with a problem body.
 pub fn extractor_configs(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.app_data(web::JsonConfig::default().error_handler(|err, _| {
-        let code = match &err {
-            actix_web::error::JsonPayloadError::ContentType => "unsupported_media_type",
-            actix_web::error::JsonPayloadError::Overflow { .. }
-            | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => "body_too_large",
-            _ => "malformed_body",
-        };
-        let status = err.status_code();
-        actix_web::error::InternalError::from_response(
-            err.to_string(),
-            Problem::new(status, code, Some(err.to_string())).response(),
-        )
-        .into()
-    }))
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(JSON_LIMIT)
+            .error_handler(|err, _| {
+                let code = match &err {
+                    actix_web::error::JsonPayloadError::ContentType => "unsupported_media_type",
+                    actix_web::error::JsonPayloadError::Overflow { .. }
+                    | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
+                        "body_too_large"
+                    }
+                    _ => "malformed_body",
+                };
+                let status = err.status_code();
+                actix_web::error::InternalError::from_response(
+                    err.to_string(),
+                    Problem::new(status, code, Some(err.to_string())).response(),
+                )
+                .into()
+            }),
+    )
     .app_data(web::QueryConfig::default().error_handler(|err, _| {
         ApiError::BadRequest {
             code: "invalid_parameter",

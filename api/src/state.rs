@@ -2,6 +2,7 @@
 
 use domain::accounts::{AccountService, AccountSettings};
 use domain::audit::AuditService;
+use domain::chat::ChatService;
 use domain::cursor::CursorKey;
 use domain::database::Storage;
 use domain::directory::DirectoryService;
@@ -13,6 +14,7 @@ pub struct AppState {
     pub directory: DirectoryService,
     pub accounts: AccountService,
     pub audit: AuditService,
+    pub chat: ChatService,
 }
 
 impl AppState {
@@ -22,7 +24,8 @@ impl AppState {
         Self {
             directory: DirectoryService::new(db.clone(), cursor_key.clone()),
             accounts: AccountService::new(db.clone(), cursor_key.clone(), accounts),
-            audit: AuditService::new(db, cursor_key),
+            audit: AuditService::new(db.clone(), cursor_key.clone()),
+            chat: ChatService::new(db, cursor_key),
             storage,
         }
     }

@@ -61,7 +61,7 @@ pub(crate) async fn record(
         target_type: Set(target_type.to_owned()),
         target_id: Set(target_id),
         request_id: Set(actor.request_id.clone()),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     })
     .exec_without_returning(conn)
     .await?;

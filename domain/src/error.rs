@@ -33,6 +33,9 @@ pub enum DomainError {
     /// A request body broke a rule (length, format, allowed values).
     #[error("{0}")]
     Validation(String),
+    /// A retried send reused its `client_msg_id` with a different body.
+    #[error("client_msg_id was already used for a different message")]
+    IdempotencyKeyReused,
     /// The request conflicts with what is stored (a duplicate, a changed idempotency key).
     #[error("{0}")]
     Conflict(String),
@@ -55,6 +58,7 @@ impl DomainError {
             Self::Forbidden { .. } => "forbidden",
             Self::RateLimited { .. } => "rate_limited",
             Self::Validation(_) => "validation_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::Conflict(_) => "conflict",
             Self::Unavailable => "unavailable",
             Self::Storage(_) => "internal",

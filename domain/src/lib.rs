@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod actor;
 pub mod audit;
+pub mod chat;
+pub mod clock;
 pub mod cursor;
 pub mod database;
 pub mod directory;

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261126_000001_create_directory;
 mod m20261126_000002_create_accounts;
+mod m20261126_000003_create_chat;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_directory::Migration),
             Box::new(m20261126_000002_create_accounts::Migration),
+            Box::new(m20261126_000003_create_chat::Migration),
         ]
     }
 }

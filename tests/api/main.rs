@@ -7,6 +7,7 @@
 mod helpers;
 
 mod accounts;
+mod chat;
 mod directory;
 mod health;
 mod problems;

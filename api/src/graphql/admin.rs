@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::accounts::{AccountFilter, NewTherapistAccount};
 use domain::audit::AuditEntry;
 use domain::directory::{NewProfile, ProfilePatch};
-use domain::page::{LIST_LIMITS, PageRequest};
+use domain::page::{LIST_LIMITS, PageLimits, PageRequest};
 use uuid::Uuid;
 
 use super::accounts::{AccountObject, Role};
@@ -104,7 +104,7 @@ impl AdminQuery {
         filter: Option<AccountFilterInput>,
     ) -> Result<Connection<AccountObject>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(first, after, last, before)?;
+        let page = connection_page(LIST_LIMITS, first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let filter = AccountFilter {
             role: filter.role.map(Into::into),
@@ -129,7 +129,7 @@ impl AdminQuery {
         before: Option<String>,
     ) -> Result<Connection<AuditEntryObject>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(first, after, last, before)?;
+        let page = connection_page(LIST_LIMITS, first, after, last, before)?;
         let page = state
             .audit
             .list(actor(ctx)?, page)
@@ -141,13 +141,14 @@ impl AdminQuery {
 
 /// A page request from Cursor Connections arguments, checked by the domain's rules.
 pub(crate) fn connection_page(
+    limits: PageLimits,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<PageRequest> {
     PageRequest::connection(
-        LIST_LIMITS,
+        limits,
         first.map(i64::from),
         after,
         last.map(i64::from),

@@ -5,6 +5,8 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use domain::directory::{Accepting, Mode, Therapist, TherapistFilter, TherapistOrder};
 
+use domain::page::LIST_LIMITS;
+
 use super::admin::connection_page;
 use super::connection::{Connection, connection_of};
 use uuid::Uuid;
@@ -158,7 +160,7 @@ impl DirectoryQuery {
         order_by: Option<TherapistOrderBy>,
     ) -> Result<Connection<TherapistObject, TherapistConnectionFields>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(first, after, last, before)?;
+        let page = connection_page(LIST_LIMITS, first, after, last, before)?;
         let filter: TherapistFilter = filter.unwrap_or_default().into();
         let order = TherapistOrder::from(order_by.unwrap_or_default());
         let page = state

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod chat;
 mod connection;
 mod directory;
 mod relay;
@@ -28,11 +29,16 @@ pub struct QueryRoot(
     relay::NodeQuery,
     accounts::AccountQuery,
     admin::AdminQuery,
+    chat::ChatQuery,
 );
 
 /// Every mutation root field.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(accounts::AccountMutation, admin::AdminMutation);
+pub struct MutationRoot(
+    accounts::AccountMutation,
+    admin::AdminMutation,
+    chat::ChatMutation,
+);
 
 /// The schema every node serves.
 pub type PortalSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

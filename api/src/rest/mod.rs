@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod conversations;
 mod paging;
 mod therapists;
 
@@ -25,5 +26,13 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(admin::create_therapist)
         .service(admin::export_therapists)
         .service(admin::update_therapist)
-        .service(admin::list_audit);
+        .service(admin::list_audit)
+        .service(conversations::start_conversation)
+        .service(conversations::list_conversations)
+        .service(conversations::get_conversation)
+        .service(conversations::list_messages)
+        .service(conversations::send_message)
+        .service(conversations::edit_message)
+        .service(conversations::delete_message)
+        .service(conversations::mark_read);
 }

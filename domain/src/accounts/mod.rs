@@ -226,12 +226,12 @@ impl AccountService {
         }
         // Only one of two concurrent refreshes with the same token can spend it.
         let spent = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::UsedAt, Utc::now().into())
+            .col_expr(refresh_token::Column::UsedAt, crate::clock::now().into())
             .filter(refresh_token::Column::Id.eq(token.id))
             .filter(refresh_token::Column::UsedAt.is_null())
             .exec(&txn)
             .await?;
-        if spent.rows_affected != 1 || token.expires_at <= Utc::now() {
+        if spent.rows_affected != 1 || token.expires_at <= crate::clock::now() {
             txn.commit().await?;
             return Err(refused);
         }
@@ -345,7 +345,7 @@ impl AccountService {
         let txn = self.db.begin().await?;
         account::Entity::update_many()
             .col_expr(account::Column::Disabled, disabled.into())
-            .col_expr(account::Column::UpdatedAt, Utc::now().into())
+            .col_expr(account::Column::UpdatedAt, crate::clock::now().into())
             .filter(account::Column::Id.eq(id))
             .exec(&txn)
             .await?;
@@ -408,7 +408,7 @@ impl AccountService {
         }
         check_rules(&new.password)?;
         let password_hash = self.hasher.hash(new.password).await?;
-        let now = Utc::now();
+        let now = crate::clock::now();
         let id = Uuid::now_v7();
         let row = account::ActiveModel {
             id: Set(id),
@@ -441,7 +441,7 @@ impl AccountService {
         let role = Role::parse(&account.role).unwrap_or(Role::Client);
         let (access_token, expires_in) = self.access.issue(account.id, role)?;
         let refresh_token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let now = Utc::now();
+        let now = crate::clock::now();
         refresh_token::Entity::insert(refresh_token::ActiveModel {
             id: Set(Uuid::now_v7()),
             family_id: Set(family),

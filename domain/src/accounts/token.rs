@@ -79,7 +79,7 @@ impl AccessTokens {
 
     /// A signed token for `account` in `role`, and its lifetime in seconds.
     pub(crate) fn issue(&self, account: Uuid, role: Role) -> Result<(String, u64), DomainError> {
-        let now = chrono::Utc::now().timestamp();
+        let now = crate::clock::now().timestamp();
         let ttl = self.ttl.as_secs();
         let claims = Claims {
             sub: account,

@@ -1,7 +1,6 @@
 //! Creating and editing therapist profiles (support and admin only): validation of
 //! every field once, and the writes, each audited in the same transaction.
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     TransactionTrait,
@@ -150,7 +149,7 @@ pub(crate) async fn insert_profile(
     let profile = profile.checked()?;
     check_organisation(conn, profile.organisation_id).await?;
     let id = Uuid::now_v7();
-    let now = Utc::now();
+    let now = crate::clock::now();
     let tags = (profile.specialties.clone(), profile.languages.clone());
     let mut row = profile_row(id, profile);
     row.created_at = Set(now);
@@ -243,7 +242,7 @@ impl DirectoryService {
         check_organisation(&txn, profile.organisation_id).await?;
         let tags = (profile.specialties.clone(), profile.languages.clone());
         let mut row = profile_row(id, profile);
-        row.updated_at = Set(Utc::now());
+        row.updated_at = Set(crate::clock::now());
         row.update(&txn).await?;
         replace_tags(&txn, id, &tags.0, &tags.1).await?;
         audit::record(&txn, actor, "therapist.update", "therapist", id).await?;

@@ -1,0 +1,379 @@
+//! REST door to chat: conversations, history windows, sending, editing, deleting and
+//! read markers. Membership, seq assignment and idempotency live in `domain::chat`.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use domain::chat::{Conversation, Member, Message, MessageWindow, WindowRequest};
+use domain::page::{LIST_LIMITS, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::admin::{PageQuery, RoleDto};
+use super::paging::{Paged, paged_response};
+use crate::auth::Authenticated;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+
+/// One message; a deleted one keeps its seq, sender and times, with no body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageDto {
+    /// Position in the conversation: 1, 2, 3, … with no gaps, in commit order.
+    pub seq: i64,
+    pub sender_id: Uuid,
+    pub client_msg_id: String,
+    /// The latest body; null when deleted (and for support staff).
+    pub body: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted: bool,
+}
+
+impl From<Message> for MessageDto {
+    fn from(m: Message) -> Self {
+        Self {
+            seq: m.seq,
+            sender_id: m.sender_id,
+            client_msg_id: m.client_msg_id,
+            body: m.body,
+            created_at: m.created_at,
+            edited_at: m.edited_at,
+            deleted: m.deleted,
+        }
+    }
+}
+
+/// A member of a conversation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberDto {
+    pub account_id: Uuid,
+    pub display_name: String,
+    pub role: RoleDto,
+    /// The newest seq this member has read.
+    pub last_read_seq: i64,
+}
+
+impl From<Member> for MemberDto {
+    fn from(m: Member) -> Self {
+        Self {
+            account_id: m.account_id,
+            display_name: m.display_name,
+            role: m.role.into(),
+            last_read_seq: m.last_read_seq,
+        }
+    }
+}
+
+/// A conversation and its summary.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationDto {
+    pub id: Uuid,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub members: Vec<MemberDto>,
+    /// Messages in all, deleted ones included (= the newest seq).
+    pub message_count: i64,
+    /// Messages after the caller's read marker; null for support staff.
+    pub unread_count: Option<i64>,
+    /// The newest message, as a preview (without body for support staff).
+    pub last_message: Option<MessageDto>,
+}
+
+impl From<Conversation> for ConversationDto {
+    fn from(c: Conversation) -> Self {
+        Self {
+            id: c.id,
+            created_by: c.created_by,
+            created_at: c.created_at,
+            last_activity_at: c.last_activity_at,
+            members: c.members.into_iter().map(Into::into).collect(),
+            message_count: c.message_count,
+            unread_count: c.unread_count,
+            last_message: c.last_message.map(Into::into),
+        }
+    }
+}
+
+/// A window of history, ascending by seq.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageWindowDto {
+    pub items: Vec<MessageDto>,
+    /// Messages older than the window exist.
+    pub has_older: bool,
+    /// Messages newer than the window exist.
+    pub has_newer: bool,
+}
+
+impl From<MessageWindow> for MessageWindowDto {
+    fn from(w: MessageWindow) -> Self {
+        Self {
+            items: w.items.into_iter().map(Into::into).collect(),
+            has_older: w.has_older,
+            has_newer: w.has_newer,
+        }
+    }
+}
+
+/// Body of `POST /v1/conversations`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StartConversationRequest {
+    /// The other members; a therapist who starts a conversation is a member too.
+    pub member_ids: Vec<Uuid>,
+}
+
+/// Body of `POST /v1/conversations/{id}/messages`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SendMessageRequest {
+    /// 1 to 10,000 characters, not only white space.
+    pub body: String,
+    /// Chosen by the client, unique per conversation and sender: a retry with the same
+    /// id returns the stored message instead of sending twice.
+    pub client_msg_id: String,
+}
+
+/// Body of `PATCH /v1/conversations/{id}/messages/{seq}`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EditMessageRequest {
+    pub body: String,
+}
+
+/// Body of `POST /v1/conversations/{id}/read`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MarkReadRequest {
+    /// The newest seq read; a lower one than before leaves the marker where it is.
+    pub seq: i64,
+}
+
+/// The caller's read marker.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadMarkerDto {
+    pub last_read_seq: i64,
+}
+
+/// Query of `GET /v1/conversations/{id}/messages`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WindowQuery {
+    /// Window size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// Messages before this seq.
+    #[param(minimum = 1)]
+    pub before: Option<i64>,
+    /// Messages after this seq.
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
+    /// This message and its neighbours. Not with `before` or `after`.
+    #[param(minimum = 1)]
+    pub around: Option<i64>,
+    /// With `around`: messages before it (default: half of `limit`).
+    #[param(minimum = 0, maximum = 99)]
+    pub older: Option<i64>,
+    /// With `around`: messages after it (default: the rest of `limit`).
+    #[param(minimum = 0, maximum = 99)]
+    pub newer: Option<i64>,
+}
+
+/// Path of one message.
+type MessagePath = web::Path<(Uuid, i64)>;
+
+/// Start a conversation (therapists, support and admins).
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    request_body = StartConversationRequest,
+    responses(
+        (status = 201, description = "The conversation", body = ConversationDto),
+        (status = 403, description = "Clients cannot start conversations", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad member list", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/conversations")]
+pub async fn start_conversation(
+    Authenticated(actor): Authenticated,
+    body: web::Json<StartConversationRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let conversation = state
+        .chat
+        .start(&actor, body.into_inner().member_ids)
+        .await?;
+    Ok(HttpResponse::Created().json(ConversationDto::from(conversation)))
+}
+
+/// The caller's conversations, most recently active first, with unread counts and a
+/// preview of the newest message.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "One page of conversations", body = Paged<ConversationDto>),
+        (status = 400, description = "Bad cursor or page size", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/conversations")]
+pub async fn list_conversations(
+    request: HttpRequest,
+    Authenticated(actor): Authenticated,
+    query: web::Query<PageQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest::rest(LIST_LIMITS, query.limit, query.after, query.before)?;
+    let page = state.chat.list(&actor, page).await?;
+    Ok(paged_response(&request, page.map(ConversationDto::from)))
+}
+
+/// One conversation's metadata. Non-members get 404.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The conversation", body = ConversationDto),
+        (status = 404, description = "No such conversation, or not a member", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/conversations/{id}")]
+pub async fn get_conversation(
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<ConversationDto>, ApiError> {
+    Ok(web::Json(state.chat.get(&actor, *id).await?.into()))
+}
+
+/// A window of history: the newest `limit` messages, or those `before` or `after` a
+/// seq, or `around` one. Its cost does not depend on the length of the conversation.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Conversation id"), WindowQuery),
+    responses(
+        (status = 200, description = "The window", body = MessageWindowDto),
+        (status = 400, description = "Two anchors, a bad seq or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Support staff never read messages", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such conversation, or not a member", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/conversations/{id}/messages")]
+pub async fn list_messages(
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+    query: web::Query<WindowQuery>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<MessageWindowDto>, ApiError> {
+    let q = query.into_inner();
+    let request = WindowRequest::new(q.limit, q.before, q.after, q.around, q.older, q.newer)?;
+    Ok(web::Json(
+        state.chat.window(&actor, *id, request).await?.into(),
+    ))
+}
+
+/// Send a message. Idempotent by `client_msg_id`: 201 when stored now, 200 with the
+/// stored message for a retry, 422 when the id was used for another body.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    request_body = SendMessageRequest,
+    responses(
+        (status = 201, description = "Stored", body = MessageDto),
+        (status = 200, description = "A retry: the message stored earlier", body = MessageDto),
+        (status = 404, description = "No such conversation, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad body or reused `client_msg_id` (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/conversations/{id}/messages")]
+pub async fn send_message(
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+    body: web::Json<SendMessageRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let sent = state
+        .chat
+        .send(&actor, *id, &body.client_msg_id, body.body)
+        .await?;
+    let mut response = if sent.created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response.json(MessageDto::from(sent.message)))
+}
+
+/// Edit one of the caller's messages; history shows the latest body.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
+    request_body = EditMessageRequest,
+    responses(
+        (status = 200, description = "The edited message", body = MessageDto),
+        (status = 403, description = "Not the sender", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The message is deleted", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/conversations/{id}/messages/{seq}")]
+pub async fn edit_message(
+    Authenticated(actor): Authenticated,
+    path: MessagePath,
+    body: web::Json<EditMessageRequest>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<MessageDto>, ApiError> {
+    let (id, seq) = path.into_inner();
+    let message = state
+        .chat
+        .edit(&actor, id, seq, body.into_inner().body)
+        .await?;
+    Ok(web::Json(message.into()))
+}
+
+/// Delete one of the caller's messages: it stays as a tombstone in its seq.
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not the sender", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/conversations/{id}/messages/{seq}")]
+pub async fn delete_message(
+    Authenticated(actor): Authenticated,
+    path: MessagePath,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, seq) = path.into_inner();
+    state.chat.delete(&actor, id, seq).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Move the caller's read marker forward (never back).
+#[utoipa::path(
+    tag = "chat",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    request_body = MarkReadRequest,
+    responses(
+        (status = 200, description = "The read marker now", body = ReadMarkerDto),
+        (status = 404, description = "No such conversation, or not a member", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/conversations/{id}/read")]
+pub async fn mark_read(
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+    body: web::Json<MarkReadRequest>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<ReadMarkerDto>, ApiError> {
+    let last_read_seq = state.chat.mark_read(&actor, *id, body.seq).await?;
+    Ok(web::Json(ReadMarkerDto { last_read_seq }))
+}

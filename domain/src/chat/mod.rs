@@ -1,0 +1,149 @@
+//! Chat: conversations between a client and their therapist or care team, messages
+//! with per-conversation seqs assigned in the insert's transaction, idempotent
+//! sending, history windows, read markers. Only members read or write a
+//! conversation; support staff see its metadata and never a message body.
+
+mod conversations;
+mod entity;
+mod messages;
+mod window;
+
+pub use messages::MAX_BODY_CHARS;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use uuid::Uuid;
+
+pub use entity::{conversation, member, message, revision};
+pub use window::{Anchor, WINDOW_LIMITS, WindowRequest};
+
+use crate::DomainError;
+use crate::actor::{Actor, Role};
+use crate::cursor::CursorKey;
+
+/// A message as members see it; a deleted one keeps its place with no body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub conversation_id: Uuid,
+    pub seq: i64,
+    pub sender_id: Uuid,
+    pub client_msg_id: String,
+    /// The latest body; `None` for a deleted message (or for staff, who never see one).
+    pub body: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted: bool,
+}
+
+impl From<message::Model> for Message {
+    fn from(row: message::Model) -> Self {
+        Self {
+            conversation_id: row.conversation_id,
+            seq: row.seq,
+            sender_id: row.sender_id,
+            client_msg_id: row.client_msg_id,
+            deleted: row.deleted_at.is_some(),
+            body: row.body,
+            created_at: row.created_at,
+            edited_at: row.edited_at,
+        }
+    }
+}
+
+/// A member of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub account_id: Uuid,
+    pub display_name: String,
+    pub role: Role,
+    pub last_read_seq: i64,
+}
+
+/// A conversation with what a list row shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: Uuid,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub members: Vec<Member>,
+    /// Messages in all, tombstones included.
+    pub message_count: i64,
+    /// Messages after the caller's read marker; `None` for staff, who are not members.
+    pub unread_count: Option<i64>,
+    /// The newest message (without its body for staff).
+    pub last_message: Option<Message>,
+}
+
+/// The result of a send: the message, and whether this call stored it (a retry of an
+/// earlier send returns the stored message with `created: false`).
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub message: Message,
+    pub created: bool,
+}
+
+/// A window of history, ascending by seq.
+#[derive(Debug, Clone)]
+pub struct MessageWindow {
+    pub items: Vec<Message>,
+    pub has_older: bool,
+    pub has_newer: bool,
+}
+
+/// How the caller relates to a conversation.
+enum Access {
+    Member(member::Model),
+    /// Support or admin, not a member: metadata only.
+    Staff,
+}
+
+/// Conversations and their messages.
+#[derive(Debug, Clone)]
+pub struct ChatService {
+    db: DatabaseConnection,
+    cursors: CursorKey,
+}
+
+impl ChatService {
+    pub fn new(db: DatabaseConnection, cursors: CursorKey) -> Self {
+        Self { db, cursors }
+    }
+
+    /// The conversation and the caller's standing in it. Non-members who are not
+    /// staff get `NotFound`: they may not learn that the conversation exists.
+    async fn access(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+    ) -> Result<(conversation::Model, Access), DomainError> {
+        let not_found = DomainError::NotFound {
+            entity: "conversation",
+        };
+        let Some(conversation) = conversation::Entity::find_by_id(id).one(&self.db).await? else {
+            return Err(not_found);
+        };
+        match member::Entity::find_by_id((id, actor.account_id))
+            .one(&self.db)
+            .await?
+        {
+            Some(member) => Ok((conversation, Access::Member(member))),
+            None if actor.role.is_staff() => Ok((conversation, Access::Staff)),
+            None => Err(not_found),
+        }
+    }
+
+    /// Like `access`, for reading or writing bodies: members only.
+    async fn member_access(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+    ) -> Result<(conversation::Model, member::Model), DomainError> {
+        match self.access(actor, id).await? {
+            (conversation, Access::Member(member)) => Ok((conversation, member)),
+            (_, Access::Staff) => Err(DomainError::Forbidden {
+                action: "read or write messages (support staff see conversation metadata only)",
+            }),
+        }
+    }
+}
