@@ -56,6 +56,12 @@ struct SeedArgs {
     /// Organisations to create when there are none yet.
     #[arg(long, default_value_t = 50)]
     organisations: u64,
+    /// Conversations to add, each between a new seeded therapist and client.
+    #[arg(long, default_value_t = 0)]
+    conversations: u64,
+    /// Messages in each added conversation.
+    #[arg(long, default_value_t = 100)]
+    messages_per_conversation: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -117,6 +123,9 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
             crate::telemetry::init();
             let app = crate::Application::build(config).await?;
             tracing::info!(address = %app.local_addr(), "portal is listening");
+            if let Some(demo) = app.demo() {
+                print_demo_guide(app.local_addr(), demo);
+            }
             app.run_until_stopped().await?;
         }
         Command::Migrate(args) => {
@@ -140,6 +149,25 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
                 report.organisations,
                 started.elapsed().as_secs_f64()
             );
+            if args.conversations > 0 {
+                let started = std::time::Instant::now();
+                let ids = domain::seed::seed_chat(
+                    &storage.db,
+                    args.conversations,
+                    args.messages_per_conversation,
+                )
+                .await?;
+                println!(
+                    "seeded {} conversations of {} messages in {:.1}s (accounts seed-therapist-*/seed-client-*@example.org, password {})",
+                    ids.len(),
+                    args.messages_per_conversation,
+                    started.elapsed().as_secs_f64(),
+                    domain::seed::SEED_PASSWORD,
+                );
+                for id in ids {
+                    println!("conversation {id}");
+                }
+            }
         }
         Command::CreateAccount(args) => {
             crate::telemetry::init();
@@ -179,4 +207,28 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn print_demo_guide(address: std::net::SocketAddr, demo: &domain::seed::DemoAccounts) {
+    let base = format!("http://{address}");
+    println!(
+        "\nDemo data is ready. Sign in as any of these (password: {}):",
+        demo.password
+    );
+    for (role, email) in &demo.emails {
+        println!("  {:<10} {email}", role.as_str());
+    }
+    println!(
+        "\nTry:\n  TOKEN=$(curl -s {base}/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"email\":\"client@demo.example\",\"password\":\"{}\"}}' | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')",
+        demo.password
+    );
+    println!(
+        "  curl -si '{base}/v1/therapists?limit=3' -H \"authorization: Bearer $TOKEN\"   # follow the Link header"
+    );
+    println!("  curl -s '{base}/v1/conversations' -H \"authorization: Bearer $TOKEN\"");
+    println!(
+        "  curl -s '{base}/v1/conversations/{}/messages?limit=5&before=100' -H \"authorization: Bearer $TOKEN\"",
+        demo.conversation
+    );
+    println!("  GraphQL: POST {base}/graphql   OpenAPI: {base}/openapi.json\n");
 }

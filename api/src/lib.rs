@@ -19,6 +19,7 @@ use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash, from_fn
 use actix_web::{App, HttpServer, web};
 use domain::cursor::CursorKey;
 use domain::database::{StatementCounter, Storage};
+use domain::seed::DemoAccounts;
 use migrations::MigratorTrait;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use utoipa_actix_web::AppExt;
@@ -47,23 +48,28 @@ pub struct Application {
     server: Server,
     local_addr: SocketAddr,
     statements: StatementCounter,
+    demo: Option<DemoAccounts>,
 }
 
 impl Application {
     /// Connects, migrates, optionally seeds demo data, and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let account_settings = config.account_settings().map_err(StartupError::Config)?;
+        // Bind first: a taken port fails the start before any migration or seeding.
+        let listener = TcpListener::bind(config.bind)?;
+        let local_addr = listener.local_addr()?;
         let storage = Storage::connect(&config.database_url, config.db_max_connections).await?;
         migrations::Migrator::up(&storage.db, None).await?;
-        if config.demo
-            && domain::directory::therapist::Entity::find()
-                .count(&storage.db)
-                .await?
-                == 0
-        {
+        let empty = domain::directory::therapist::Entity::find()
+            .count(&storage.db)
+            .await?
+            == 0;
+        let demo = if config.demo && empty {
             tracing::info!(therapists = DEMO_THERAPISTS, "seeding demo data");
-            domain::seed::seed_directory(&storage.db, DEMO_THERAPISTS, 40).await?;
-        }
+            Some(domain::seed::seed_demo(&storage.db, DEMO_THERAPISTS).await?)
+        } else {
+            None
+        };
         let cursor_key = match &config.cursor_key {
             Some(secret) => CursorKey::new(secret.0.as_bytes()),
             None => {
@@ -78,8 +84,6 @@ impl Application {
         let schema = graphql::build_schema(state.clone());
         let openapi = web::Data::new(openapi::document_json());
 
-        let listener = TcpListener::bind(config.bind)?;
-        let local_addr = listener.local_addr()?;
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -105,12 +109,18 @@ impl Application {
             server: server.run(),
             local_addr,
             statements,
+            demo,
         })
     }
 
     /// The address the server listens on (the real port when the config said 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The demo accounts, when this start seeded them.
+    pub fn demo(&self) -> Option<&DemoAccounts> {
+        self.demo.as_ref()
     }
 
     /// Counts the statements this application sends to its database.

@@ -310,3 +310,124 @@ pub async fn seed_conversation(
     }
     Ok(id)
 }
+
+/// Password of every seeded and demo account.
+pub const SEED_PASSWORD: &str = "portal-demo-password";
+
+/// Inserts accounts (all with [`SEED_PASSWORD`]); returns their ids in order.
+async fn seed_accounts(
+    db: &DatabaseConnection,
+    accounts: &[(String, String, crate::actor::Role, Option<Uuid>)],
+) -> Result<Vec<Uuid>, DomainError> {
+    use crate::accounts::account;
+    let hash = crate::accounts::password::hash_now(SEED_PASSWORD);
+    let now = crate::clock::now();
+    let mut ids = Vec::with_capacity(accounts.len());
+    let rows: Vec<account::ActiveModel> = accounts
+        .iter()
+        .map(|(email, name, role, therapist_id)| {
+            let id = Uuid::now_v7();
+            ids.push(id);
+            account::ActiveModel {
+                id: Set(id),
+                email: Set(email.clone()),
+                display_name: Set(name.clone()),
+                role: Set(role.as_str().to_owned()),
+                disabled: Set(false),
+                password_hash: Set(hash.clone()),
+                therapist_id: Set(*therapist_id),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(BATCH) {
+        crate::accounts::account::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(ids)
+}
+
+/// Adds `conversations` conversations of `messages` messages each, each between a new
+/// seeded therapist and client (`seed-therapist-N@example.org`, …, with
+/// [`SEED_PASSWORD`]); returns the conversation ids.
+pub async fn seed_chat(
+    db: &DatabaseConnection,
+    conversations: u64,
+    messages: u64,
+) -> Result<Vec<Uuid>, DomainError> {
+    use crate::actor::Role;
+    let tag = Uuid::now_v7().simple().to_string();
+    let tag = &tag[tag.len() - 8..];
+    let mut people = Vec::new();
+    for n in 0..conversations {
+        people.push((
+            format!("seed-therapist-{tag}-{n}@example.org"),
+            format!("Seed Therapist {n}"),
+            Role::Therapist,
+            None,
+        ));
+        people.push((
+            format!("seed-client-{tag}-{n}@example.org"),
+            format!("Seed Client {n}"),
+            Role::Client,
+            None,
+        ));
+    }
+    let ids = seed_accounts(db, &people).await?;
+    let mut created = Vec::new();
+    for pair in ids.chunks(2) {
+        created.push(seed_conversation(db, pair, messages).await?);
+    }
+    Ok(created)
+}
+
+/// Who to sign in as after `serve --demo`.
+#[derive(Debug, Clone)]
+pub struct DemoAccounts {
+    pub emails: Vec<(crate::actor::Role, String)>,
+    pub password: &'static str,
+    pub conversation: Uuid,
+}
+
+/// Demo data for an empty database: `therapists` therapists, one account of each role
+/// (the therapist owns the first profile) and conversations between the demo
+/// therapist and client, one with thousands of messages.
+pub async fn seed_demo(
+    db: &DatabaseConnection,
+    therapists: u64,
+) -> Result<DemoAccounts, DomainError> {
+    use crate::actor::Role;
+    seed_directory(db, therapists, 40).await?;
+    let profile: Option<Uuid> = therapist::Entity::find()
+        .select_only()
+        .column(therapist::Column::Id)
+        .order_by_asc(therapist::Column::SortName)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let people = [
+        ("client@demo.example", "Demo Client", Role::Client, None),
+        (
+            "therapist@demo.example",
+            "Demo Therapist",
+            Role::Therapist,
+            profile,
+        ),
+        ("support@demo.example", "Demo Support", Role::Support, None),
+        ("admin@demo.example", "Demo Admin", Role::Admin, None),
+    ]
+    .map(|(email, name, role, profile)| (email.to_owned(), name.to_owned(), role, profile));
+    let ids = seed_accounts(db, &people).await?;
+    let conversation = seed_conversation(db, &[ids[1], ids[0]], 3_000).await?;
+    seed_conversation(db, &[ids[1], ids[0]], 12).await?;
+    Ok(DemoAccounts {
+        emails: people
+            .iter()
+            .map(|(email, _, role, _)| (*role, email.clone()))
+            .collect(),
+        password: SEED_PASSWORD,
+        conversation,
+    })
+}

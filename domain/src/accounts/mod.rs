@@ -3,7 +3,7 @@
 //! here, for REST and GraphQL alike.
 
 mod entity;
-mod password;
+pub(crate) mod password;
 mod status;
 mod throttle;
 mod token;

@@ -23,6 +23,14 @@ static DECOY_HASH: LazyLock<String> = LazyLock::new(|| {
         .to_string()
 });
 
+/// Hashes on the calling thread: for seeding, outside any request path.
+pub(crate) fn hash_now(password: &str) -> String {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("argon2 hashes with default parameters")
+        .to_string()
+}
+
 /// Refuses passwords outside 10..=128 characters.
 pub(crate) fn check_rules(password: &str) -> Result<(), DomainError> {
     let chars = password.chars().count();
