@@ -72,6 +72,20 @@ pub struct Config {
     /// Login and sign-up attempts per minute for one email.
     #[arg(long, env = "PORTAL_AUTH_RATE_PER_EMAIL", default_value_t = 10)]
     pub auth_rate_per_email: u32,
+    /// Event bus for real time across nodes, e.g. `nats://127.0.0.1:4222`; unset, events
+    /// stay in this process (one node).
+    #[arg(long, env = "PORTAL_BUS_URL")]
+    pub bus_url: Option<String>,
+    /// NATS subject the nodes of one deployment share.
+    #[arg(long, env = "PORTAL_BUS_SUBJECT", default_value = "portal.events")]
+    pub bus_subject: String,
+    /// Milliseconds a user stays online after their last session closes.
+    #[arg(long, env = "PORTAL_PRESENCE_GRACE_MS", default_value_t = 2_000)]
+    pub presence_grace_ms: u64,
+    /// Browser origins allowed to call the API and open WebSockets (comma-separated,
+    /// e.g. `https://portal.example`); the server's own origin is always allowed.
+    #[arg(long, env = "PORTAL_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// Password hashes computed at once (default: half the cores, at least one), so a
     /// login storm cannot take every core from other requests.
     #[arg(long, env = "PORTAL_HASHING_CONCURRENCY")]
@@ -97,6 +111,10 @@ impl Config {
             auth_rate_per_ip: 1_000,
             auth_rate_per_email: 1_000,
             hashing_concurrency: None,
+            bus_url: None,
+            bus_subject: "portal.events".to_owned(),
+            presence_grace_ms: 300,
+            cors_origins: Vec::new(),
         }
     }
 }

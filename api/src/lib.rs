@@ -13,12 +13,15 @@ mod state;
 mod telemetry;
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpServer, web};
 use domain::cursor::CursorKey;
 use domain::database::{StatementCounter, Storage};
+use domain::events::{Bus, Hub, InProcessBus, NatsBus};
 use domain::seed::DemoAccounts;
 use migrations::MigratorTrait;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -80,7 +83,19 @@ impl Application {
             }
         };
         let statements = storage.statements.clone();
-        let state = AppState::new(storage, cursor_key, account_settings);
+        let bus: Arc<dyn Bus> = match &config.bus_url {
+            Some(url) => Arc::new(NatsBus::connect(url, &config.bus_subject).await?),
+            None => Arc::new(InProcessBus::default()),
+        };
+        let grace = Duration::from_millis(config.presence_grace_ms);
+        let hub = Hub::start(bus, storage.db.clone(), grace).await?;
+        let state = AppState::new(
+            storage,
+            cursor_key,
+            account_settings,
+            hub,
+            config.cors_origins.clone(),
+        );
         let schema = graphql::build_schema(state.clone());
         let openapi = web::Data::new(openapi::document_json());
 

@@ -16,6 +16,7 @@ use utoipa_actix_web::AppExt;
         (name = "auth", description = "Sign-up, sign-in and the caller's account"),
         (name = "directory", description = "Find therapists"),
         (name = "chat", description = "Conversations and messages"),
+        (name = "realtime", description = "Presence and the event stream"),
         (name = "admin", description = "Support tools: accounts, therapist profiles, audit log, export"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -6,6 +6,7 @@ use domain::chat::ChatService;
 use domain::cursor::CursorKey;
 use domain::database::Storage;
 use domain::directory::DirectoryService;
+use domain::events::Hub;
 
 /// Shared by REST handlers (as `web::Data`) and GraphQL resolvers (as schema data).
 #[derive(Debug, Clone)]
@@ -15,17 +16,29 @@ pub struct AppState {
     pub accounts: AccountService,
     pub audit: AuditService,
     pub chat: ChatService,
+    pub hub: Hub,
+    /// Browser origins allowed besides the server's own.
+    pub allowed_origins: Vec<String>,
 }
 
 impl AppState {
-    /// Services over `storage`, signing cursors with `cursor_key`.
-    pub fn new(storage: Storage, cursor_key: CursorKey, accounts: AccountSettings) -> Self {
+    /// Services over `storage`, signing cursors with `cursor_key`, publishing
+    /// real-time events through `hub`.
+    pub fn new(
+        storage: Storage,
+        cursor_key: CursorKey,
+        accounts: AccountSettings,
+        hub: Hub,
+        allowed_origins: Vec<String>,
+    ) -> Self {
         let db = storage.db.clone();
         Self {
             directory: DirectoryService::new(db.clone(), cursor_key.clone()),
             accounts: AccountService::new(db.clone(), cursor_key.clone(), accounts),
             audit: AuditService::new(db.clone(), cursor_key.clone()),
-            chat: ChatService::new(db, cursor_key),
+            chat: ChatService::new(db, cursor_key, hub.clone()),
+            hub,
+            allowed_origins,
             storage,
         }
     }

@@ -11,7 +11,9 @@ pub mod cursor;
 pub mod database;
 pub mod directory;
 pub mod error;
+pub mod events;
 pub mod page;
+pub mod presence;
 pub mod seed;
 mod sql;
 

@@ -11,3 +11,4 @@ mod chat;
 mod directory;
 mod health;
 mod problems;
+mod realtime;

@@ -6,11 +6,12 @@ mod admin;
 mod chat;
 mod connection;
 mod directory;
+mod realtime;
 mod relay;
 
 use actix_web::{HttpMessage, HttpRequest, web};
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use async_graphql::{Context, ErrorExtensions, MergedObject, Schema};
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 use domain::DomainError;
 use domain::actor::Actor;
 
@@ -38,17 +39,18 @@ pub struct MutationRoot(
     accounts::AccountMutation,
     admin::AdminMutation,
     chat::ChatMutation,
+    realtime::RealtimeMutation,
 );
 
 /// The schema every node serves.
-pub type PortalSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type PortalSchema = Schema<QueryRoot, MutationRoot, realtime::SubscriptionRoot>;
 
 /// Builds the schema over the services in `state`.
 pub fn build_schema(state: AppState) -> PortalSchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        realtime::SubscriptionRoot,
     )
     .data(state)
     .limit_depth(MAX_DEPTH)
@@ -61,14 +63,15 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        realtime::SubscriptionRoot,
     )
     .finish()
     .sdl()
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
-    cfg.route("/graphql", web::post().to(execute));
+    cfg.route("/graphql", web::post().to(execute))
+        .route("/graphql/ws", web::get().to(subscribe));
 }
 
 /// Who is calling, established once per request from its `Authorization` header.
@@ -100,6 +103,73 @@ async fn execute(
         .data(caller)
         .data(crate::rest::origin(&http));
     schema.execute(request).await.into()
+}
+
+/// Opens a graphql-transport-ws connection. Browsers may connect only from this
+/// server's origin or an allowed one; `connection_init` must carry
+/// `{"Authorization": "Bearer <token>"}`, else the connection is refused. While it is
+/// open, the user is online.
+async fn subscribe(
+    schema: web::Data<PortalSchema>,
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<actix_web::HttpResponse> {
+    if !origin_allowed(&http, &state.allowed_origins) {
+        return Ok(crate::problem::Problem::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            Some("this origin may not open a WebSocket here".to_owned()),
+        )
+        .response());
+    }
+    let state = state.get_ref().clone();
+    let request_id = http.extensions().get::<RequestId>().map(|r| r.0.clone());
+    GraphQLSubscription::new(schema.get_ref().clone())
+        .on_connection_init(move |init| async move {
+            let token = ["Authorization", "authorization"]
+                .iter()
+                .find_map(|key| init.get(*key).and_then(|v| v.as_str()))
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .ok_or_else(|| {
+                    error_of(&DomainError::Unauthenticated(
+                        "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
+                    ))
+                })?;
+            let mut actor = state
+                .accounts
+                .authenticate(token)
+                .await
+                .map_err(graphql_error)?;
+            actor.request_id = request_id;
+            let session = state
+                .hub
+                .connect(actor.account_id)
+                .await
+                .map_err(graphql_error)?;
+            let mut data = async_graphql::Data::default();
+            data.insert(Caller::Known(actor));
+            data.insert(session);
+            Ok(data)
+        })
+        .start(&http, payload)
+}
+
+/// Whether a WebSocket upgrade may proceed: non-browser clients send no `Origin`;
+/// browsers may come from this server's own origin or a configured one.
+fn origin_allowed(http: &HttpRequest, allowed: &[String]) -> bool {
+    let Some(origin) = http.headers().get(actix_web::http::header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let own = http.connection_info().host().to_owned();
+    let host = origin.split_once("://").map_or(origin, |(_, host)| host);
+    host == own || allowed.iter().any(|a| a.trim_end_matches('/') == origin)
 }
 
 /// The signed-in caller, or an `unauthenticated` error.

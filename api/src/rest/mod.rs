@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod conversations;
 mod paging;
+mod realtime;
 mod therapists;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -34,5 +35,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(conversations::send_message)
         .service(conversations::edit_message)
         .service(conversations::delete_message)
-        .service(conversations::mark_read);
+        .service(conversations::mark_read)
+        .service(realtime::set_presence)
+        .service(realtime::get_presence)
+        .service(realtime::events);
 }

@@ -17,6 +17,7 @@ use crate::DomainError;
 use crate::accounts::account;
 use crate::actor::{Actor, Role};
 use crate::audit;
+use crate::events::Event;
 use crate::page::{Keyset, Page, PageRequest, read_page};
 
 /// Most members a conversation may have (a care team and a client).
@@ -103,6 +104,7 @@ impl ChatService {
             audit::record(&txn, actor, "conversation.start", "conversation", id).await?;
         }
         txn.commit().await?;
+        self.hub.membership_changed(members).await;
         self.get(actor, id).await
     }
 
@@ -163,6 +165,13 @@ impl ChatService {
             .filter(member::Column::LastReadSeq.lt(seq))
             .exec(&self.db)
             .await?;
+        let audience = self.members_of(id).await?;
+        let event = Event::ReadMarker {
+            conversation_id: id,
+            account_id: actor.account_id,
+            seq,
+        };
+        self.hub.publish(audience, event).await;
         Ok(seq)
     }
 

@@ -14,6 +14,7 @@ use super::window::{Anchor, WindowRequest, flags};
 use super::{ChatService, Message, MessageWindow, Sent};
 use crate::DomainError;
 use crate::actor::Actor;
+use crate::events::Event;
 use crate::page::{Direction, Page, PageRequest};
 
 /// Longest message body, in characters.
@@ -56,14 +57,23 @@ impl ChatService {
         if let Some(sent) = self.earlier_send(actor, id, client_msg_id, &body).await? {
             return Ok(sent);
         }
+        let gate = self.gate(id);
+        let _in_order = gate.lock().await;
         match self
             .insert_message(actor, id, client_msg_id, body.clone())
             .await
         {
-            Ok(message) => Ok(Sent {
-                message,
-                created: true,
-            }),
+            Ok(message) => {
+                let audience = self.members_of(id).await?;
+                let event = Event::MessageCreated {
+                    message: message.clone(),
+                };
+                self.hub.publish(audience, event).await;
+                Ok(Sent {
+                    message,
+                    created: true,
+                })
+            }
             // A concurrent retry stored it first: answer as a retry.
             Err(DomainError::Conflict(_)) => self
                 .earlier_send(actor, id, client_msg_id, &body)
@@ -213,7 +223,17 @@ impl ChatService {
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        Ok(self.own_message(actor, id, seq).await?.into())
+        let message: Message = self.own_message(actor, id, seq).await?.into();
+        let audience = self.members_of(id).await?;
+        self.hub
+            .publish(
+                audience,
+                Event::MessageEdited {
+                    message: message.clone(),
+                },
+            )
+            .await;
+        Ok(message)
     }
 
     /// Turns the caller's own message into a tombstone (seq, sender and times stay;
@@ -234,6 +254,16 @@ impl ChatService {
             .exec(&txn)
             .await?;
         txn.commit().await?;
+        let audience = self.members_of(id).await?;
+        self.hub
+            .publish(
+                audience,
+                Event::MessageDeleted {
+                    conversation_id: id,
+                    seq,
+                },
+            )
+            .await;
         Ok(())
     }
 
@@ -346,4 +376,65 @@ async fn keep_revision(
     .await
     .map_err(|e| DomainError::on_duplicate(e, "the message changed meanwhile; try again"))?;
     Ok(())
+}
+
+/// Most messages one replay returns per conversation.
+const REPLAY_LIMIT: u64 = 500;
+
+impl ChatService {
+    /// Refuses unless the caller is a member of conversation `id`.
+    pub async fn require_member(&self, actor: &Actor, id: Uuid) -> Result<(), DomainError> {
+        self.member_access(actor, id).await.map(drop)
+    }
+
+    /// Messages a reconnecting client missed since message `seq` of conversation `id`
+    /// (its last event): the rest of that conversation, and what arrived since then in
+    /// the caller's other conversations; each conversation in seq order, at most
+    /// `REPLAY_LIMIT` per conversation. Clients dedupe by `(conversation_id, seq)`.
+    pub async fn replay(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        seq: i64,
+    ) -> Result<Vec<Message>, DomainError> {
+        self.member_access(actor, id).await?;
+        let Some(anchor) = message::Entity::find_by_id((id, seq)).one(&self.db).await? else {
+            return Ok(Vec::new());
+        };
+        let mut replayed: Vec<Message> = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(id))
+            .filter(message::Column::Seq.gt(seq))
+            .order_by_asc(message::Column::Seq)
+            .limit(REPLAY_LIMIT)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(Message::from)
+            .collect();
+        let active: Vec<Uuid> = member::Entity::find()
+            .select_only()
+            .column(member::Column::ConversationId)
+            .filter(member::Column::AccountId.eq(actor.account_id))
+            .filter(member::Column::LastActivityAt.gte(anchor.created_at))
+            .filter(member::Column::ConversationId.ne(id))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for other in active {
+            // Newest first through the key, so a long history is never scanned.
+            let mut recent: Vec<Message> = message::Entity::find()
+                .filter(message::Column::ConversationId.eq(other))
+                .order_by_desc(message::Column::Seq)
+                .limit(REPLAY_LIMIT)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .filter(|m| m.created_at >= anchor.created_at)
+                .map(Message::from)
+                .collect();
+            recent.reverse();
+            replayed.extend(recent);
+        }
+        Ok(replayed)
+    }
 }

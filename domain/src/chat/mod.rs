@@ -10,8 +10,11 @@ mod window;
 
 pub use messages::MAX_BODY_CHARS;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 pub use entity::{conversation, member, message, revision};
@@ -20,9 +23,10 @@ pub use window::{Anchor, WINDOW_LIMITS, WindowRequest};
 use crate::DomainError;
 use crate::actor::{Actor, Role};
 use crate::cursor::CursorKey;
+use crate::events::Hub;
 
 /// A message as members see it; a deleted one keeps its place with no body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     pub conversation_id: Uuid,
     pub seq: i64,
@@ -103,11 +107,48 @@ enum Access {
 pub struct ChatService {
     db: DatabaseConnection,
     cursors: CursorKey,
+    hub: Hub,
+    gates: Arc<Mutex<HashMap<Uuid, Weak<tokio::sync::Mutex<()>>>>>,
 }
 
+/// Gates kept before dead ones are pruned.
+const PRUNE_GATES_ABOVE: usize = 10_000;
+
 impl ChatService {
-    pub fn new(db: DatabaseConnection, cursors: CursorKey) -> Self {
-        Self { db, cursors }
+    /// Chat over `db`, publishing real-time events through `hub`.
+    pub fn new(db: DatabaseConnection, cursors: CursorKey, hub: Hub) -> Self {
+        Self {
+            db,
+            cursors,
+            hub,
+            gates: Arc::default(),
+        }
+    }
+
+    /// The gate of conversation `id`: held from taking a seq until the event is
+    /// published, so this node publishes a conversation's messages in seq order.
+    fn gate(&self, id: Uuid) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(gate) = gates.get(&id).and_then(Weak::upgrade) {
+            return gate;
+        }
+        if gates.len() > PRUNE_GATES_ABOVE {
+            gates.retain(|_, gate| gate.strong_count() > 0);
+        }
+        let gate = Arc::new(tokio::sync::Mutex::new(()));
+        gates.insert(id, Arc::downgrade(&gate));
+        gate
+    }
+
+    /// Account ids of the members of conversation `id`: the audience of its events.
+    async fn members_of(&self, id: Uuid) -> Result<Vec<Uuid>, DomainError> {
+        Ok(member::Entity::find()
+            .select_only()
+            .column(member::Column::AccountId)
+            .filter(member::Column::ConversationId.eq(id))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
     }
 
     /// The conversation and the caller's standing in it. Non-members who are not

@@ -1,0 +1,167 @@
+//! GraphQL door to real time: subscriptions (over `/graphql/ws`, graphql-transport-ws)
+//! to a conversation's message events and to contacts' presence, and `setPresence`.
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject, Subscription};
+use domain::events::{Delivery, Event};
+use futures_util::{Stream, StreamExt};
+use uuid::Uuid;
+
+use super::chat::MessageObject;
+use super::{actor, graphql_error};
+use crate::state::AppState;
+
+/// A presence status.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "domain::events::Status")]
+pub enum PresenceStatus {
+    Online,
+    Away,
+    Busy,
+    Offline,
+}
+
+/// What happened in a conversation.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum MessageEventKind {
+    Created,
+    Edited,
+    Deleted,
+    Read,
+    /// The subscriber fell behind and the subscription ends: reload history from the
+    /// last seq seen and subscribe again.
+    Resync,
+}
+
+/// One event of a conversation.
+#[derive(SimpleObject)]
+pub struct MessageEvent {
+    pub kind: MessageEventKind,
+    pub conversation_id: Uuid,
+    /// The message concerned (created, edited, deleted) or read up to.
+    pub seq: Option<i64>,
+    /// The message as it now is (created and edited).
+    pub message: Option<MessageObject>,
+    /// Who read (read markers).
+    pub account_id: Option<Uuid>,
+}
+
+impl MessageEvent {
+    fn of(event: Event) -> Option<Self> {
+        let conversation_id = event.conversation_id()?;
+        let event = match event {
+            Event::MessageCreated { message } => Self {
+                kind: MessageEventKind::Created,
+                conversation_id,
+                seq: Some(message.seq),
+                message: Some(message.into()),
+                account_id: None,
+            },
+            Event::MessageEdited { message } => Self {
+                kind: MessageEventKind::Edited,
+                conversation_id,
+                seq: Some(message.seq),
+                message: Some(message.into()),
+                account_id: None,
+            },
+            Event::MessageDeleted { seq, .. } => Self {
+                kind: MessageEventKind::Deleted,
+                conversation_id,
+                seq: Some(seq),
+                message: None,
+                account_id: None,
+            },
+            Event::ReadMarker {
+                account_id, seq, ..
+            } => Self {
+                kind: MessageEventKind::Read,
+                conversation_id,
+                seq: Some(seq),
+                message: None,
+                account_id: Some(account_id),
+            },
+            Event::Presence { .. } | Event::MembershipChanged { .. } => return None,
+        };
+        Some(event)
+    }
+}
+
+/// A contact's presence changed.
+#[derive(SimpleObject)]
+pub struct PresenceChange {
+    pub account_id: Uuid,
+    pub status: PresenceStatus,
+}
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// Events of one conversation, in seq order (members only). Ends after a
+    /// `RESYNC` event when the subscriber falls too far behind.
+    async fn message_events(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: Uuid,
+    ) -> Result<impl Stream<Item = MessageEvent> + use<>> {
+        let state = ctx.data::<AppState>()?;
+        let actor = actor(ctx)?;
+        let subscriber = state.hub.subscribe(actor.account_id);
+        state
+            .chat
+            .require_member(actor, conversation_id)
+            .await
+            .map_err(graphql_error)?;
+        Ok(subscriber.into_stream().filter_map(move |delivery| {
+            std::future::ready(match delivery {
+                Delivery::Event(event) if event.conversation_id() == Some(conversation_id) => {
+                    MessageEvent::of(event)
+                }
+                Delivery::Event(_) => None,
+                Delivery::Resync => Some(MessageEvent {
+                    kind: MessageEventKind::Resync,
+                    conversation_id,
+                    seq: None,
+                    message: None,
+                    account_id: None,
+                }),
+            })
+        }))
+    }
+
+    /// Presence changes of the caller's contacts. Ends when the subscriber falls
+    /// too far behind: query presence again and resubscribe.
+    async fn presence_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = PresenceChange> + use<>> {
+        let state = ctx.data::<AppState>()?;
+        let subscriber = state.hub.subscribe(actor(ctx)?.account_id);
+        Ok(subscriber.into_stream().filter_map(|delivery| {
+            std::future::ready(match delivery {
+                Delivery::Event(Event::Presence { account_id, status }) => Some(PresenceChange {
+                    account_id,
+                    status: status.into(),
+                }),
+                _ => None,
+            })
+        }))
+    }
+}
+
+#[derive(Default)]
+pub struct RealtimeMutation;
+
+#[Object]
+impl RealtimeMutation {
+    /// Set the caller's presence: no database work, reaches only online contacts.
+    async fn set_presence(
+        &self,
+        ctx: &Context<'_>,
+        status: PresenceStatus,
+    ) -> Result<PresenceStatus> {
+        let state = ctx.data::<AppState>()?;
+        state.hub.set_status(actor(ctx)?.account_id, status.into());
+        Ok(status)
+    }
+}

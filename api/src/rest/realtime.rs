@@ -1,0 +1,256 @@
+//! REST door to real time: presence, and a Server-Sent-Events stream of the events of
+//! the signed-in user, resumable with `Last-Event-ID`. Who sees what is decided in
+//! `domain::events` and `domain::presence`.
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, put, web};
+use domain::DomainError;
+use domain::events::{Delivery, Event, Status};
+use futures_util::{StreamExt, stream};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::conversations::MessageDto;
+use crate::auth::Authenticated;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+
+/// A comment line this often keeps proxies from closing an idle stream, and lets the
+/// server notice a client that went away (its session then ends).
+const KEEPALIVE: Duration = Duration::from_secs(10);
+/// Most ids one presence query may ask about.
+const MAX_PRESENCE_IDS: usize = 100;
+
+/// A presence status.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceStatus {
+    Online,
+    Away,
+    Busy,
+    Offline,
+}
+
+impl From<Status> for PresenceStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Online => Self::Online,
+            Status::Away => Self::Away,
+            Status::Busy => Self::Busy,
+            Status::Offline => Self::Offline,
+        }
+    }
+}
+
+impl From<PresenceStatus> for Status {
+    fn from(s: PresenceStatus) -> Self {
+        match s {
+            PresenceStatus::Online => Self::Online,
+            PresenceStatus::Away => Self::Away,
+            PresenceStatus::Busy => Self::Busy,
+            PresenceStatus::Offline => Self::Offline,
+        }
+    }
+}
+
+/// Body of `PUT /v1/presence`, and one account's status.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct PresenceBody {
+    pub status: PresenceStatus,
+}
+
+/// An account's presence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountPresence {
+    pub account_id: Uuid,
+    pub status: PresenceStatus,
+}
+
+/// Statuses of the asked-for accounts that are the caller's contacts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PresenceList {
+    pub items: Vec<AccountPresence>,
+}
+
+/// Query of `GET /v1/presence`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PresenceQuery {
+    /// Comma-separated account ids, at most 100.
+    pub ids: String,
+}
+
+/// Set the caller's presence. Costs no database work; reaches only online contacts.
+#[utoipa::path(
+    tag = "realtime",
+    security(("bearer" = [])),
+    request_body = PresenceBody,
+    responses((status = 200, description = "The status as set", body = PresenceBody)),
+)]
+#[put("/presence")]
+pub async fn set_presence(
+    Authenticated(actor): Authenticated,
+    body: web::Json<PresenceBody>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    state.hub.set_status(actor.account_id, body.status.into());
+    HttpResponse::Ok().json(PresenceBody {
+        status: body.status,
+    })
+}
+
+/// Presence of the given accounts; those that are not the caller's contacts (people
+/// sharing a conversation) are simply absent.
+#[utoipa::path(
+    tag = "realtime",
+    security(("bearer" = [])),
+    params(PresenceQuery),
+    responses(
+        (status = 200, description = "Statuses of contacts among `ids`", body = PresenceList),
+        (status = 400, description = "Malformed ids", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/presence")]
+pub async fn get_presence(
+    Authenticated(actor): Authenticated,
+    query: web::Query<PresenceQuery>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<PresenceList>, ApiError> {
+    let ids = query
+        .ids
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse::<Uuid>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| DomainError::InvalidParameter {
+            parameter: "ids",
+            message: "must be comma-separated account ids".into(),
+        })?;
+    if ids.len() > MAX_PRESENCE_IDS {
+        return Err(DomainError::InvalidParameter {
+            parameter: "ids",
+            message: format!("at most {MAX_PRESENCE_IDS} ids"),
+        }
+        .into());
+    }
+    let statuses = state.hub.statuses(actor.account_id, &ids).await?;
+    Ok(web::Json(PresenceList {
+        items: statuses
+            .into_iter()
+            .map(|(account_id, status)| AccountPresence {
+                account_id,
+                status: status.into(),
+            })
+            .collect(),
+    }))
+}
+
+/// One SSE frame for `event`; message events carry `id: <conversation>:<seq>` so a
+/// reconnecting client can resume with `Last-Event-ID`.
+fn frame(event: &Event) -> Option<String> {
+    let (name, id, data) = match event {
+        Event::MessageCreated { message } | Event::MessageEdited { message } => {
+            let name = if matches!(event, Event::MessageCreated { .. }) {
+                "message_created"
+            } else {
+                "message_edited"
+            };
+            let id = format!("{}:{}", message.conversation_id, message.seq);
+            let data = serde_json::json!({
+                "conversation_id": message.conversation_id,
+                "message": MessageDto::from(message.clone()),
+            });
+            (name, Some(id), data)
+        }
+        Event::MessageDeleted {
+            conversation_id,
+            seq,
+        } => (
+            "message_deleted",
+            None,
+            serde_json::json!({ "conversation_id": conversation_id, "seq": seq }),
+        ),
+        Event::ReadMarker {
+            conversation_id,
+            account_id,
+            seq,
+        } => (
+            "read_marker",
+            None,
+            serde_json::json!({ "conversation_id": conversation_id, "account_id": account_id, "seq": seq }),
+        ),
+        Event::Presence { account_id, status } => (
+            "presence",
+            None,
+            serde_json::json!({ "account_id": account_id, "status": PresenceStatus::from(*status) }),
+        ),
+        Event::MembershipChanged { .. } => return None,
+    };
+    let id = id.map(|id| format!("id: {id}\n")).unwrap_or_default();
+    Some(format!("{id}event: {name}\ndata: {data}\n\n"))
+}
+
+/// The signed-in user's events as Server-Sent Events: new, edited and deleted
+/// messages, read markers and contacts' presence. While the stream is open the user
+/// is online. With `Last-Event-ID` (`<conversation>:<seq>`), missed messages are
+/// replayed from the database first. A client that falls too far behind gets an
+/// `event: resync` and the stream ends: reload from the last seq and reconnect.
+#[utoipa::path(
+    tag = "realtime",
+    security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
+        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/events")]
+pub async fn events(
+    request: HttpRequest,
+    Authenticated(actor): Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let subscriber = state.hub.subscribe(actor.account_id);
+    let session = state.hub.connect(actor.account_id).await?;
+    let mut replay = Vec::new();
+    let resume = request
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(':'))
+        .and_then(|(c, s)| Some((c.parse::<Uuid>().ok()?, s.parse::<i64>().ok()?)));
+    if let Some((conversation, seq)) = resume {
+        for message in state.chat.replay(&actor, conversation, seq).await? {
+            if let Some(frame) = frame(&Event::MessageCreated { message }) {
+                replay.push(frame);
+            }
+        }
+    }
+    let live = subscriber.into_stream().map(move |delivery| {
+        // The session lives as long as the stream: the user stays online meanwhile.
+        let _online = &session;
+        match delivery {
+            Delivery::Event(event) => frame(&event).unwrap_or_default(),
+            Delivery::Resync => "event: resync\ndata: {}\n\n".to_owned(),
+        }
+    });
+    // `None` marks the end of the live stream (a resync): the response ends with it.
+    let live = live.map(Some).chain(stream::once(std::future::ready(None)));
+    let keepalive = stream::unfold(tokio::time::interval(KEEPALIVE), |mut tick| async move {
+        tick.tick().await;
+        Some((Some(": keepalive\n\n".to_owned()), tick))
+    });
+    let body = stream::iter(replay.into_iter().map(Some))
+        .chain(stream::select(live, keepalive))
+        .take_while(|frame| std::future::ready(frame.is_some()))
+        .filter_map(|frame| std::future::ready(frame.filter(|f| !f.is_empty())))
+        .map(|frame| Ok::<_, actix_web::Error>(web::Bytes::from(frame)));
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(body))
+}

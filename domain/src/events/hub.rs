@@ -1,0 +1,258 @@
+//! The hub of one node: receives every envelope from the bus and hands each to the
+//! local subscribers it is for, through bounded per-subscriber buffers. A subscriber
+//! whose buffer fills is dropped with a resync notice instead of holding anyone back.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use sea_orm::DatabaseConnection;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::{Bus, Envelope, Event, Status};
+use crate::DomainError;
+use crate::presence::PresenceBoard;
+
+/// Deliveries a subscriber may have waiting before it counts as too slow.
+const BUFFER: usize = 256;
+
+/// What a subscriber receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Event(Event),
+    /// This subscriber fell behind and is closed: resync from the database (windows
+    /// `after` the last seq seen) and subscribe again.
+    Resync,
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct HubMetrics {
+    /// Open presence sessions (WebSocket connections and SSE streams) on this node.
+    pub sessions: AtomicI64,
+    /// Presence changes published by this node.
+    pub presence_changes: AtomicU64,
+    /// Deliveries handed to local subscribers.
+    pub events_fanned_out: AtomicU64,
+    /// Subscribers dropped for falling behind.
+    pub slow_subscribers_dropped: AtomicU64,
+    /// Database statements issued by the presence subsystem (contact loading when a
+    /// session opens or membership changes; never on a status change).
+    pub presence_db_statements: AtomicU64,
+}
+
+struct Slot {
+    id: u64,
+    sender: mpsc::Sender<Delivery>,
+    lagged: Arc<AtomicBool>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) node: Uuid,
+    bus: Arc<dyn Bus>,
+    slots: RwLock<HashMap<Uuid, Vec<Slot>>>,
+    next_slot: AtomicU64,
+    pub(crate) presence: PresenceBoard,
+    pub(crate) metrics: HubMetrics,
+}
+
+/// The event hub of this node. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("node", &self.inner.node)
+            .finish()
+    }
+}
+
+impl Hub {
+    /// Starts the hub: subscribes to `bus` and delivers what arrives. Presence reads
+    /// contacts from `db` when a session opens, and `grace` is how long a user stays
+    /// online after their last session closes.
+    pub async fn start(
+        bus: Arc<dyn Bus>,
+        db: DatabaseConnection,
+        grace: Duration,
+    ) -> Result<Self, DomainError> {
+        let mut envelopes = bus.subscribe().await?;
+        let inner = Arc::new(Inner {
+            node: Uuid::now_v7(),
+            bus,
+            slots: RwLock::new(HashMap::new()),
+            next_slot: AtomicU64::new(1),
+            presence: PresenceBoard::new(db, grace),
+            metrics: HubMetrics::default(),
+        });
+        let weak = Arc::downgrade(&inner);
+        tokio::spawn(async move {
+            while let Some(envelope) = envelopes.next().await {
+                let Some(inner) = weak.upgrade() else {
+                    break;
+                };
+                Hub { inner }.deliver(envelope);
+            }
+        });
+        Ok(Self { inner })
+    }
+
+    /// Counters for `/metrics`.
+    pub fn metrics(&self) -> &HubMetrics {
+        &self.inner.metrics
+    }
+
+    /// Sends `event` to `audience` on every node. Failures are logged, never passed
+    /// to the caller: the database already holds the truth and clients resync.
+    pub async fn publish(&self, audience: Vec<Uuid>, event: Event) {
+        self.inner.publish(audience, event).await;
+    }
+
+    /// Events for `account` from now on, through a bounded buffer.
+    pub fn subscribe(&self, account: Uuid) -> Subscriber {
+        let (sender, receiver) = mpsc::channel(BUFFER);
+        let lagged = Arc::new(AtomicBool::new(false));
+        let id = self.inner.next_slot.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .slots
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(account)
+            .or_default()
+            .push(Slot {
+                id,
+                sender,
+                lagged: lagged.clone(),
+            });
+        Subscriber {
+            receiver,
+            lagged,
+            hub: Arc::downgrade(&self.inner),
+            account,
+            id,
+        }
+    }
+
+    /// Hands one envelope to the local subscribers it is for.
+    fn deliver(&self, envelope: Envelope) {
+        let recipients: Vec<Uuid> = match &envelope.event {
+            Event::Presence { account_id, status } => {
+                self.inner.presence.record(*account_id, *status);
+                self.inner.presence.watchers_of(*account_id)
+            }
+            Event::MembershipChanged { accounts } => {
+                self.inner.presence.reload_contacts(&self.inner, accounts);
+                return;
+            }
+            _ => envelope.audience.clone(),
+        };
+        let mut too_slow = Vec::new();
+        {
+            let slots = self.inner.slots.read().unwrap_or_else(|p| p.into_inner());
+            for account in &recipients {
+                for slot in slots.get(account).into_iter().flatten() {
+                    match slot
+                        .sender
+                        .try_send(Delivery::Event(envelope.event.clone()))
+                    {
+                        Ok(()) => {
+                            self.inner
+                                .metrics
+                                .events_fanned_out
+                                .fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            slot.lagged.store(true, Ordering::Relaxed);
+                            too_slow.push((*account, slot.id));
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                            too_slow.push((*account, slot.id))
+                        }
+                    }
+                }
+            }
+        }
+        for (account, id) in too_slow {
+            if self.inner.remove_slot(account, id) {
+                self.inner
+                    .metrics
+                    .slow_subscribers_dropped
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The presence status this node knows for `account` (offline when unknown).
+    pub fn status_of(&self, account: Uuid) -> Status {
+        self.inner.presence.status_of(account)
+    }
+}
+
+impl Inner {
+    /// Drops a subscriber's slot; true when it was there.
+    fn remove_slot(&self, account: Uuid, id: u64) -> bool {
+        let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        let Some(list) = slots.get_mut(&account) else {
+            return false;
+        };
+        let before = list.len();
+        list.retain(|slot| slot.id != id);
+        let removed = list.len() < before;
+        if list.is_empty() {
+            slots.remove(&account);
+        }
+        removed
+    }
+
+    pub(crate) async fn publish(&self, audience: Vec<Uuid>, event: Event) {
+        let envelope = Envelope {
+            origin: self.node,
+            audience,
+            event,
+        };
+        if let Err(err) = self.bus.publish(&envelope).await {
+            tracing::warn!(error = %err, "event not delivered to other nodes");
+        }
+    }
+}
+
+/// A bounded stream of deliveries for one account; unregisters itself when dropped.
+pub struct Subscriber {
+    receiver: mpsc::Receiver<Delivery>,
+    lagged: Arc<AtomicBool>,
+    hub: Weak<Inner>,
+    account: Uuid,
+    id: u64,
+}
+
+impl Subscriber {
+    /// The next delivery; after a `Resync` (or when the hub stops), `None`.
+    pub async fn next(&mut self) -> Option<Delivery> {
+        match self.receiver.recv().await {
+            Some(delivery) => Some(delivery),
+            None if self.lagged.swap(false, Ordering::Relaxed) => Some(Delivery::Resync),
+            None => None,
+        }
+    }
+
+    /// This subscriber as a stream.
+    pub fn into_stream(self) -> impl Stream<Item = Delivery> + Send + 'static {
+        futures_util::stream::unfold(self, |mut subscriber| async move {
+            subscriber.next().await.map(|d| (d, subscriber))
+        })
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        if let Some(hub) = self.hub.upgrade() {
+            hub.remove_slot(self.account, self.id);
+        }
+    }
+}

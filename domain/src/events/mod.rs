@@ -1,0 +1,97 @@
+//! Real-time delivery: the events the portal pushes (messages, read markers,
+//! presence), a bus that carries them between nodes (in-process, or NATS across
+//! several), and a hub that hands each event only to the local subscribers allowed to
+//! see it. The database stays the source of truth: a subscriber that falls behind is
+//! told to resync from its last seq and dropped, so memory stays bounded.
+
+mod bus;
+pub(crate) mod hub;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use bus::{Bus, InProcessBus, NatsBus};
+pub use hub::{Delivery, Hub, HubMetrics, Subscriber};
+
+use crate::chat::Message;
+
+/// A presence status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Online,
+    Away,
+    Busy,
+    Offline,
+}
+
+impl Status {
+    /// Every status.
+    pub const ALL: [Self; 4] = [Self::Online, Self::Away, Self::Busy, Self::Offline];
+
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::Away => "away",
+            Self::Busy => "busy",
+            Self::Offline => "offline",
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    MessageCreated {
+        message: Message,
+    },
+    MessageEdited {
+        message: Message,
+    },
+    MessageDeleted {
+        conversation_id: Uuid,
+        seq: i64,
+    },
+    ReadMarker {
+        conversation_id: Uuid,
+        account_id: Uuid,
+        seq: i64,
+    },
+    Presence {
+        account_id: Uuid,
+        status: Status,
+    },
+    /// Conversations of these accounts changed: their contacts must be reloaded.
+    MembershipChanged {
+        accounts: Vec<Uuid>,
+    },
+}
+
+impl Event {
+    /// The conversation a chat event belongs to.
+    pub fn conversation_id(&self) -> Option<Uuid> {
+        match self {
+            Self::MessageCreated { message } | Self::MessageEdited { message } => {
+                Some(message.conversation_id)
+            }
+            Self::MessageDeleted {
+                conversation_id, ..
+            }
+            | Self::ReadMarker {
+                conversation_id, ..
+            } => Some(*conversation_id),
+            Self::Presence { .. } | Self::MembershipChanged { .. } => None,
+        }
+    }
+}
+
+/// An event on the bus, with the node that sent it and the accounts it is for (chat
+/// events); presence goes to whoever watches the account, decided on each node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    pub origin: Uuid,
+    pub audience: Vec<Uuid>,
+    pub event: Event,
+}

@@ -1,0 +1,351 @@
+//! Presence, held in memory and never read from or written to the database on a
+//! status change. Who may see whom (contacts: accounts sharing a conversation) is
+//! loaded once when a user's first session on this node opens, kept while they are
+//! connected, and reloaded when their conversations change. A change is published on
+//! the bus once; each node hands it only to its connected users who have the changed
+//! account as a contact. Rapid flaps within a second are coalesced into one change.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use crate::DomainError;
+use crate::chat::member;
+use crate::events::hub::Inner;
+use crate::events::{Event, Hub, Status};
+
+/// Changes of one account closer together than this are coalesced.
+const COALESCE: Duration = Duration::from_secs(1);
+
+struct LocalUser {
+    sessions: usize,
+    contacts: Arc<HashSet<Uuid>>,
+    /// Bumped by every connect, so a pending offline-after-grace can tell it is stale.
+    epoch: u64,
+}
+
+#[derive(Default)]
+struct Flap {
+    published: Option<(Status, Instant)>,
+    pending: Option<Status>,
+    flush_scheduled: bool,
+}
+
+/// The presence state of one node.
+pub(crate) struct PresenceBoard {
+    db: DatabaseConnection,
+    grace: Duration,
+    statuses: RwLock<HashMap<Uuid, Status>>,
+    local: Mutex<HashMap<Uuid, LocalUser>>,
+    /// Changed account -> local accounts that have it as a contact.
+    watchers: RwLock<HashMap<Uuid, HashSet<Uuid>>>,
+    flaps: Mutex<HashMap<Uuid, Flap>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl PresenceBoard {
+    pub(crate) fn new(db: DatabaseConnection, grace: Duration) -> Self {
+        Self {
+            db,
+            grace,
+            statuses: RwLock::default(),
+            local: Mutex::default(),
+            watchers: RwLock::default(),
+            flaps: Mutex::default(),
+        }
+    }
+
+    /// Applies a change that arrived on the bus.
+    pub(crate) fn record(&self, account: Uuid, status: Status) {
+        let mut statuses = self.statuses.write().unwrap_or_else(|p| p.into_inner());
+        if status == Status::Offline {
+            statuses.remove(&account);
+        } else {
+            statuses.insert(account, status);
+        }
+    }
+
+    pub(crate) fn status_of(&self, account: Uuid) -> Status {
+        self.statuses
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&account)
+            .copied()
+            .unwrap_or(Status::Offline)
+    }
+
+    /// Local users who see `account`'s presence.
+    pub(crate) fn watchers_of(&self, account: Uuid) -> Vec<Uuid> {
+        self.watchers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&account)
+            .map(|w| w.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    fn watch(&self, watcher: Uuid, old: &HashSet<Uuid>, new: &HashSet<Uuid>) {
+        let mut watchers = self.watchers.write().unwrap_or_else(|p| p.into_inner());
+        for contact in old.difference(new) {
+            if let Some(set) = watchers.get_mut(contact) {
+                set.remove(&watcher);
+                if set.is_empty() {
+                    watchers.remove(contact);
+                }
+            }
+        }
+        for contact in new {
+            watchers.entry(*contact).or_default().insert(watcher);
+        }
+    }
+
+    /// Loads `account`'s contacts: two statements, counted.
+    async fn load_contacts(
+        &self,
+        inner: &Inner,
+        account: Uuid,
+    ) -> Result<HashSet<Uuid>, DomainError> {
+        inner
+            .metrics
+            .presence_db_statements
+            .fetch_add(1, Ordering::Relaxed);
+        let conversations: Vec<Uuid> = member::Entity::find()
+            .select_only()
+            .column(member::Column::ConversationId)
+            .filter(member::Column::AccountId.eq(account))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        if conversations.is_empty() {
+            return Ok(HashSet::new());
+        }
+        inner
+            .metrics
+            .presence_db_statements
+            .fetch_add(1, Ordering::Relaxed);
+        let contacts: Vec<Uuid> = member::Entity::find()
+            .select_only()
+            .column(member::Column::AccountId)
+            .filter(member::Column::ConversationId.is_in(conversations))
+            .filter(member::Column::AccountId.ne(account))
+            .distinct()
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(contacts.into_iter().collect())
+    }
+
+    /// Reloads the contacts of those `accounts` connected here, in the background.
+    pub(crate) fn reload_contacts(&self, inner: &Arc<Inner>, accounts: &[Uuid]) {
+        let connected: Vec<Uuid> = {
+            let local = lock(&self.local);
+            accounts
+                .iter()
+                .copied()
+                .filter(|a| local.contains_key(a))
+                .collect()
+        };
+        for account in connected {
+            let inner = inner.clone();
+            tokio::spawn(async move {
+                let board = &inner.presence;
+                match board.load_contacts(&inner, account).await {
+                    Ok(contacts) => {
+                        let contacts = Arc::new(contacts);
+                        let old = {
+                            let mut local = lock(&board.local);
+                            let Some(user) = local.get_mut(&account) else {
+                                return;
+                            };
+                            std::mem::replace(&mut user.contacts, contacts.clone())
+                        };
+                        board.watch(account, &old, &contacts);
+                    }
+                    Err(err) => tracing::warn!(error = %err, "contacts not reloaded"),
+                }
+            });
+        }
+    }
+}
+
+/// Keeps its user online while it lives (one per WebSocket connection or SSE stream).
+pub struct PresenceSession {
+    inner: Arc<Inner>,
+    account: Uuid,
+}
+
+impl Drop for PresenceSession {
+    fn drop(&mut self) {
+        self.inner.metrics.sessions.fetch_sub(1, Ordering::Relaxed);
+        let epoch = {
+            let mut local = lock(&self.inner.presence.local);
+            let Some(user) = local.get_mut(&self.account) else {
+                return;
+            };
+            user.sessions -= 1;
+            if user.sessions > 0 {
+                return;
+            }
+            user.epoch
+        };
+        let (inner, account) = (self.inner.clone(), self.account);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            tokio::time::sleep(inner.presence.grace).await;
+            let contacts = {
+                let mut local = lock(&inner.presence.local);
+                match local.get(&account) {
+                    Some(user) if user.sessions == 0 && user.epoch == epoch => {
+                        local.remove(&account).map(|user| user.contacts)
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(contacts) = contacts {
+                inner.presence.watch(account, &contacts, &HashSet::new());
+                Hub { inner }.set_status(account, Status::Offline);
+            }
+        });
+    }
+}
+
+impl Hub {
+    /// Opens a presence session for `account`: the first one on this node loads its
+    /// contacts; a user who was offline becomes online.
+    pub async fn connect(&self, account: Uuid) -> Result<PresenceSession, DomainError> {
+        let board = &self.inner.presence;
+        let needs_contacts = {
+            let mut local = lock(&board.local);
+            let user = local.entry(account).or_insert_with(|| LocalUser {
+                sessions: 0,
+                contacts: Arc::new(HashSet::new()),
+                epoch: 0,
+            });
+            user.sessions += 1;
+            user.epoch += 1;
+            user.sessions == 1
+        };
+        self.inner.metrics.sessions.fetch_add(1, Ordering::Relaxed);
+        let session = PresenceSession {
+            inner: self.inner.clone(),
+            account,
+        };
+        if needs_contacts {
+            let contacts = Arc::new(board.load_contacts(&self.inner, account).await?);
+            let old = {
+                let mut local = lock(&board.local);
+                match local.get_mut(&account) {
+                    Some(user) => std::mem::replace(&mut user.contacts, contacts.clone()),
+                    None => Arc::new(HashSet::new()),
+                }
+            };
+            board.watch(account, &old, &contacts);
+        }
+        if board.status_of(account) == Status::Offline {
+            self.set_status(account, Status::Online);
+        }
+        Ok(session)
+    }
+
+    /// Sets `account`'s status: in memory and on the bus, no database. Changes closer
+    /// together than a second are coalesced: the first goes out at once, the last of
+    /// the rest when the second is over (and not at all if it changed nothing).
+    pub fn set_status(&self, account: Uuid, status: Status) {
+        let board = &self.inner.presence;
+        let mut flaps = lock(&board.flaps);
+        let flap = flaps.entry(account).or_default();
+        let publish_now = match flap.published {
+            Some((last, _)) if last == status && flap.pending.is_none() => return,
+            Some((_, at)) => at.elapsed() >= COALESCE && !flap.flush_scheduled,
+            None => true,
+        };
+        if publish_now {
+            flap.published = Some((status, Instant::now()));
+            drop(flaps);
+            self.spawn_publish(account, status);
+            return;
+        }
+        flap.pending = Some(status);
+        if flap.flush_scheduled {
+            return;
+        }
+        flap.flush_scheduled = true;
+        let wait = flap.published.map_or(Duration::ZERO, |(_, at)| {
+            COALESCE.saturating_sub(at.elapsed())
+        });
+        drop(flaps);
+        let hub = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let publish = {
+                let mut flaps = lock(&hub.inner.presence.flaps);
+                let flap = flaps.entry(account).or_default();
+                flap.flush_scheduled = false;
+                match (flap.pending.take(), flap.published) {
+                    (Some(status), Some((last, _))) if status == last => None,
+                    (Some(status), _) => {
+                        flap.published = Some((status, Instant::now()));
+                        Some(status)
+                    }
+                    (None, _) => None,
+                }
+            };
+            if let Some(status) = publish {
+                hub.spawn_publish(account, status);
+            }
+        });
+    }
+
+    fn spawn_publish(&self, account: Uuid, status: Status) {
+        self.inner
+            .metrics
+            .presence_changes
+            .fetch_add(1, Ordering::Relaxed);
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            inner
+                .publish(
+                    Vec::new(),
+                    Event::Presence {
+                        account_id: account,
+                        status,
+                    },
+                )
+                .await;
+        });
+    }
+
+    /// Statuses of those `ids` that are `account`'s contacts; others are left out.
+    pub async fn statuses(
+        &self,
+        account: Uuid,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Status)>, DomainError> {
+        let board = &self.inner.presence;
+        let cached = lock(&board.local).get(&account).map(|u| u.contacts.clone());
+        let contacts = match cached {
+            Some(contacts) => contacts,
+            None => Arc::new(board.load_contacts(&self.inner, account).await?),
+        };
+        Ok(ids
+            .iter()
+            .filter(|id| contacts.contains(id))
+            .map(|id| (*id, board.status_of(*id)))
+            .collect())
+    }
+
+    /// Tells every node that the conversations of `accounts` changed.
+    pub async fn membership_changed(&self, accounts: Vec<Uuid>) {
+        self.publish(Vec::new(), Event::MembershipChanged { accounts })
+            .await;
+    }
+}
