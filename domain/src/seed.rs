@@ -431,3 +431,59 @@ pub async fn seed_demo(
         conversation,
     })
 }
+
+/// One therapist with `clients` clients, each in a conversation (no messages) with the
+/// therapist: the therapist has `clients` contacts. Returns the therapist's id and the
+/// clients' ids. For presence fan-out benchmarks.
+pub async fn seed_contacts(
+    db: &DatabaseConnection,
+    clients: u64,
+) -> Result<(Uuid, Vec<Uuid>), DomainError> {
+    use crate::actor::Role;
+    use crate::chat::{conversation, member};
+    let tag = Uuid::now_v7().simple().to_string();
+    let tag = &tag[tag.len() - 8..];
+    let mut people = vec![(
+        format!("hub-therapist-{tag}@example.org"),
+        "Hub Therapist".to_owned(),
+        Role::Therapist,
+        None,
+    )];
+    for n in 0..clients {
+        people.push((
+            format!("hub-client-{tag}-{n}@example.org"),
+            format!("Hub Client {n}"),
+            Role::Client,
+            None,
+        ));
+    }
+    let ids = seed_accounts(db, &people).await?;
+    let (therapist, clients) = (ids[0], ids[1..].to_vec());
+    let now = crate::clock::now();
+    for chunk in clients.chunks(BATCH / 2) {
+        let conversations: Vec<(Uuid, Uuid)> = chunk.iter().map(|c| (Uuid::now_v7(), *c)).collect();
+        conversation::Entity::insert_many(conversations.iter().map(|(id, _)| {
+            conversation::ActiveModel {
+                id: Set(*id),
+                created_by: Set(therapist),
+                last_seq: Set(0),
+                last_activity_at: Set(now),
+                created_at: Set(now),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+        member::Entity::insert_many(conversations.iter().flat_map(|(id, client)| {
+            [therapist, *client].map(|account| member::ActiveModel {
+                conversation_id: Set(*id),
+                account_id: Set(account),
+                last_read_seq: Set(0),
+                last_activity_at: Set(now),
+                joined_at: Set(now),
+            })
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok((therapist, clients))
+}

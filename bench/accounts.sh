@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Accounts: sign-ups/s and logins/s (argon2id, OWASP parameters) and the p99 of
+# GET /v1/me while a login storm runs, as a ratio to its p99 when idle (goal: < 3).
+# Usage: bench/accounts.sh
+source "$(dirname "$0")/lib.sh"
+build
+URL=$(create_db portal_bench_accounts)
+start_node "$URL" 18403 PORTAL_WORKERS=2
+BASE=http://127.0.0.1:18403
+TOKEN=$(token "$BASE" bench-reader@example.org)
+token "$BASE" bench-storm@example.org >/dev/null
+
+cat >/tmp/bench-signup.lua <<'LUA'
+local counter = 0
+local thread_id = tostring(math.random(1, 1e9))
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  counter = counter + 1
+  local body = string.format('{"email":"s%s-%d-%d@example.org","password":"bench-password-1","display_name":"S"}', thread_id, os.time(), counter)
+  return wrk.format(nil, "/v1/auth/signup", nil, body)
+end
+LUA
+cat >/tmp/bench-login.lua <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"bench-storm@example.org","password":"bench-password-1"}'
+LUA
+
+signups=$(wrk_rps "$(wrk -t2 -c16 -d10s -s /tmp/bench-signup.lua "$BASE")")
+logins=$(wrk_rps "$(wrk -t2 -c16 -d10s -s /tmp/bench-login.lua "$BASE/v1/auth/login")")
+idle=$(wrk -t1 -c4 -d10s --latency -H "Authorization: Bearer $TOKEN" "$BASE/v1/me")
+wrk -t1 -c16 -d25s -s /tmp/bench-login.lua "$BASE/v1/auth/login" >/tmp/bench-storm.txt &
+storm_pid=$!
+sleep 3
+busy=$(wrk -t1 -c4 -d10s --latency -H "Authorization: Bearer $TOKEN" "$BASE/v1/me")
+wait $storm_pid
+i=$(wrk_p99_ms "$idle"); b=$(wrk_p99_ms "$busy")
+cat <<REPORT
+accounts benchmark, $(date -u +%FT%TZ), $(nproc) cores, PostgreSQL, release build
+sign-ups/s                     : $signups   (wrk, 16 connections)
+logins/s                       : $logins   (wrk, 16 connections)
+GET /v1/me p99 idle            : $i ms   ($(wrk_rps "$idle") req/s)
+GET /v1/me p99 during storm    : $b ms   ($(wrk_rps "$busy") req/s; storm $(wrk_rps "$(cat /tmp/bench-storm.txt)") logins/s)
+storm / idle p99               : $(ratio "$b" "$i")   (goal < 3)
+REPORT

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Directory: 1,000,000 therapists on PostgreSQL. First page vs a page at depth
+# ~900,000 reached by cursor (goal: ratio <= 1.3), the same depth by raw OFFSET for
+# contrast, and first-page requests/s under load vs the same SQL through pgbench
+# (goal: >= 35% of pgbench). Usage: bench/directory.sh [THERAPISTS]
+source "$(dirname "$0")/lib.sh"
+N=${1:-1000000}
+CONCURRENCY=16
+build
+URL=$(create_db portal_bench_directory)
+"$BIN" migrate --database-url "$URL" >/dev/null
+have=$(psql "$URL" -qtAc "SELECT count(*) FROM therapists")
+if [ "$have" -lt "$N" ]; then
+  echo "seeding $((N - have)) therapists..." >&2
+  /usr/bin/time -f "seed: %e s" "$BIN" seed --database-url "$URL" --therapists $((N - have)) --organisations 200 >&2
+  psql "$URL" -qc "VACUUM ANALYZE" >&2
+fi
+start_node "$URL" 18401 PORTAL_WORKERS=2
+BASE=http://127.0.0.1:18401
+TOKEN=$(token "$BASE" bench-directory@example.org)
+
+first=$("$BENCH" latency --url "$BASE/v1/therapists?limit=20" --token "$TOKEN" --requests 300)
+walk=$("$BENCH" walk --url "$BASE/v1/therapists?limit=100" --token "$TOKEN" --depth 900000)
+cursor=$(sed -n 's/.*"cursor":"\([^"]*\)".*/\1/p' <<<"$walk")
+deep=$("$BENCH" latency --url "$BASE/v1/therapists?limit=20&after=$cursor" --token "$TOKEN" --requests 300)
+
+cat >/tmp/bench-offset.sql <<'SQL'
+SELECT id, display_name, sort_name FROM therapists ORDER BY sort_name, id LIMIT 20 OFFSET 900000;
+SQL
+offset=$(pgbench -n -f /tmp/bench-offset.sql -t 10 -c 1 "$URL" 2>/dev/null | awk '/latency average/ {print $4}')
+
+cat >/tmp/bench-first-page.sql <<'SQL'
+SELECT "therapists"."id", "therapists"."display_name", "therapists"."sort_name", "therapists"."bio", "therapists"."city", "therapists"."city_key", "therapists"."country", "therapists"."organisation_id", "therapists"."accepting", "therapists"."offers_online", "therapists"."offers_in_person", "therapists"."created_at", "therapists"."updated_at" FROM "therapists" ORDER BY "therapists"."sort_name" ASC, "therapists"."id" ASC LIMIT 21;
+SELECT "therapist_id", "specialty" FROM "therapist_specialties" WHERE "therapist_id" IN (SELECT "id" FROM "therapists" ORDER BY "sort_name", "id" LIMIT 20) ORDER BY "specialty";
+SELECT "therapist_id", "language" FROM "therapist_languages" WHERE "therapist_id" IN (SELECT "id" FROM "therapists" ORDER BY "sort_name", "id" LIMIT 20) ORDER BY "language";
+SQL
+raw=$(pgbench -n -M prepared -f /tmp/bench-first-page.sql -c $CONCURRENCY -j 2 -T 15 "$URL" 2>/dev/null | awk '/^tps/ {print $3}')
+rest=$(wrk_rps "$(wrk -t2 -c$CONCURRENCY -d15s -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=20")")
+
+plan=$(psql "$URL" -qtAc "EXPLAIN SELECT id FROM therapists WHERE sort_name >= 'm' AND (sort_name > 'm' OR id > '00000000-0000-0000-0000-000000000000') ORDER BY sort_name, id LIMIT 21" | head -n 3)
+
+f=$(json_field "$first" p50_ms); d=$(json_field "$deep" p50_ms)
+cat <<REPORT
+directory benchmark, $(date -u +%FT%TZ), $(nproc) cores, $N therapists on PostgreSQL
+first page       : $first
+page at ~900,000 : $deep
+walk to 900,000  : $walk
+OFFSET 900000 SQL: ${offset} ms average (pgbench, 10 runs)
+deep/first p50   : $(ratio "$d" "$f")   (goal <= 1.3)
+OFFSET/first p50 : $(ratio "$offset" "$f")
+REST first page  : ${rest} req/s (wrk, $CONCURRENCY connections)
+pgbench same SQL : ${raw} tps (prepared, $CONCURRENCY clients)
+REST / pgbench   : $(ratio "$rest" "$raw")   (goal >= 0.35)
+plan of a deep page (PostgreSQL):
+$plan
+REPORT

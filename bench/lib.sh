@@ -1,0 +1,62 @@
+# Shared helpers of the benchmark scripts: build, databases, starting and stopping
+# portal nodes. Sourced, not run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BIN=target/release/portal
+BENCH=target/release/portal-bench
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+SECRET=${SECRET:-bench-secret-of-at-least-thirty-two-bytes}
+export PORTAL_JWT_SECRET=$SECRET PORTAL_CURSOR_KEY=bench-cursor-key PORTAL_LOG=${PORTAL_LOG:-warn}
+export PORTAL_AUTH_RATE_PER_IP=100000000 PORTAL_AUTH_RATE_PER_EMAIL=100000000
+PIDS=()
+
+build() {
+  cargo build --release --locked --bin portal --bin portal-bench >&2
+}
+
+# create_db NAME: a PostgreSQL database for this benchmark (kept between runs, so the
+# expensive seeding happens once).
+create_db() {
+  psql "$PG/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$1'" | grep -q 1 \
+    || psql "$PG/postgres" -qc "CREATE DATABASE \"$1\"" >&2
+  echo "$PG/$1"
+}
+
+# start_node URL PORT [extra env...]: a release portal node; waits until ready.
+start_node() {
+  local url=$1 port=$2; shift 2
+  env PORTAL_DATABASE_URL="$url" PORTAL_BIND="127.0.0.1:$port" "$@" "$BIN" serve >"/tmp/portal-bench-$port.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 120); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0
+    sleep 0.5
+  done
+  echo "node on $port did not become ready; see /tmp/portal-bench-$port.log" >&2
+  return 1
+}
+
+stop_nodes() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  PIDS=()
+}
+trap stop_nodes EXIT
+
+# token BASE EMAIL: signs in (creating the account first if needed) and prints the token.
+token() {
+  local base=$1 email=$2 password=bench-password-1
+  curl -s "$base/v1/auth/signup" -H 'content-type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"$password\",\"display_name\":\"Bench\"}" >/dev/null
+  curl -s "$base/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"$password\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/'
+}
+
+# wrk_rps OUTPUT: requests per second from wrk's output.
+wrk_rps() { awk '/Requests\/sec/ {print $2}' <<<"$1"; }
+# wrk_p99_ms OUTPUT: the 99th percentile latency in ms from `wrk --latency` output.
+wrk_p99_ms() {
+  awk '$1 == "99%" { v=$2; if (v ~ /us$/) { sub(/us$/,"",v); v=v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v=v*1000 } print v }' <<<"$1"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+json_field() { sed -n "s/.*\"$2\":\\([0-9.]*\\).*/\\1/p" <<<"$1" | head -n1; }

@@ -1,0 +1,151 @@
+//! `portal-bench`: measurements against a running `portal` that `wrk` and `pgbench`
+//! cannot take: walks to a deep cursor, WebSocket fan-out, memory per session, event
+//! latency, concurrent sends. Each prints one JSON line; the scripts in `bench/`
+//! combine them into ratios measured in one run.
+
+mod measure;
+mod realtime;
+
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Latency of `requests` sequential GETs of one URL.
+    Latency {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
+    /// Follows `next_cursor` from `url` until `depth` items are behind; prints the
+    /// cursor of that page.
+    Walk {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        depth: usize,
+    },
+    /// A signed access token for a new or given account (uses the server's key).
+    Token {
+        #[arg(long)]
+        secret: String,
+        #[arg(long)]
+        account: Option<uuid::Uuid>,
+        #[arg(long, default_value = "client")]
+        role: String,
+    },
+    /// One presence change of a user with `contacts` connected contacts: time until
+    /// the last contact receives it.
+    Fanout(realtime::Target),
+    /// Resident memory per idle WebSocket session of the server process `pid`.
+    WsMemory {
+        #[command(flatten)]
+        target: realtime::Target,
+        #[arg(long)]
+        pid: u32,
+    },
+    /// Send-to-receive latency of message events, sending on `--base` and listening on
+    /// `--listen` (another node, or the same).
+    EventLatency {
+        #[command(flatten)]
+        target: realtime::Target,
+        #[arg(long)]
+        listen: String,
+        #[arg(long, default_value_t = 200)]
+        messages: usize,
+    },
+    /// Messages per second from `senders` concurrent senders into `conversations`
+    /// conversations.
+    Sends {
+        #[command(flatten)]
+        target: realtime::Target,
+        #[arg(long, default_value_t = 16)]
+        senders: usize,
+        #[arg(long, default_value_t = 1)]
+        conversations: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+fn print(value: Value) {
+    println!("{value}");
+}
+
+#[tokio::main]
+async fn main() {
+    match Cli::parse().command {
+        Command::Latency {
+            url,
+            token,
+            requests,
+        } => {
+            let client = reqwest::Client::new();
+            // Warm the connection and the server's caches first.
+            for _ in 0..10 {
+                measure::get(&client, &url, &token).await;
+            }
+            let mut samples = Vec::with_capacity(requests);
+            for _ in 0..requests {
+                let started = Instant::now();
+                measure::get(&client, &url, &token).await;
+                samples.push(started.elapsed());
+            }
+            print(json!({ "url": url, "latency": measure::summary(&mut samples) }));
+        }
+        Command::Walk { url, token, depth } => {
+            let client = reqwest::Client::new();
+            let started = Instant::now();
+            let (mut seen, mut next) = (0, None::<String>);
+            while seen < depth {
+                let page_url = match &next {
+                    Some(cursor) => format!("{url}&after={cursor}"),
+                    None => url.clone(),
+                };
+                let page = measure::get(&client, &page_url, &token).await;
+                seen += page["items"].as_array().map_or(0, Vec::len);
+                match page["page"]["next_cursor"].as_str() {
+                    Some(cursor) => next = Some(cursor.to_owned()),
+                    None => break,
+                }
+            }
+            print(
+                json!({ "depth": seen, "cursor": next, "seconds": started.elapsed().as_secs_f64() }),
+            );
+        }
+        Command::Token {
+            secret,
+            account,
+            role,
+        } => {
+            let account = account.unwrap_or_else(uuid::Uuid::now_v7);
+            println!("{}", realtime::mint(&secret, account, &role));
+        }
+        Command::Fanout(target) => print(realtime::fanout(&target).await),
+        Command::WsMemory { target, pid } => print(realtime::ws_memory(&target, pid).await),
+        Command::EventLatency {
+            target,
+            listen,
+            messages,
+        } => print(realtime::event_latency(&target, &listen, messages).await),
+        Command::Sends {
+            target,
+            senders,
+            conversations,
+            seconds,
+        } => print(realtime::sends(&target, senders, conversations, seconds).await),
+    }
+}
