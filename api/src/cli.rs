@@ -199,8 +199,9 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
                 account.id
             );
         }
-        Command::Openapi => println!("{}", crate::openapi::document_json()),
-        Command::GraphqlSchema => println!("{}", crate::graphql::sdl()),
+        // Both texts end in a newline already: printed as is, they equal the files.
+        Command::Openapi => print!("{}", crate::openapi::document_json()),
+        Command::GraphqlSchema => print!("{}", crate::graphql::sdl()),
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod helpers;
 
 mod accounts;
 mod chat;
+mod contract;
 mod directory;
 mod health;
 mod problems;

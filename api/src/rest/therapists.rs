@@ -120,18 +120,23 @@ pub struct ListTherapistsQuery {
     /// Order (default `name`).
     pub sort: Option<SortParam>,
     /// Specialty code, e.g. `anxiety`.
+    #[param(min_length = 1, max_length = 64)]
     pub specialty: Option<String>,
     /// ISO 639-1 language code, e.g. `de`.
+    #[param(min_length = 1, max_length = 64)]
     pub language: Option<String>,
     /// City, case-insensitive.
+    #[param(min_length = 1, max_length = 100)]
     pub city: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
+    #[param(min_length = 2, max_length = 2)]
     pub country: Option<String>,
     /// Organisation id.
     pub organisation: Option<Uuid>,
     pub accepting: Option<AcceptingStatus>,
     pub mode: Option<MeetingMode>,
     /// Case-insensitive prefix of the name.
+    #[param(min_length = 1, max_length = 200)]
     pub q: Option<String>,
 }
 
