@@ -4,6 +4,7 @@
 mod auth;
 pub mod cli;
 pub mod config;
+mod docs;
 pub mod graphql;
 mod health;
 pub mod openapi;
@@ -94,6 +95,7 @@ impl Application {
                 .configure(health::configure)
                 .configure(graphql::configure)
                 .configure(openapi::configure)
+                .configure(docs::configure)
                 .service(utoipa_actix_web::scope("/v1").configure(rest::configure))
                 .default_service(web::to(problem::not_found))
                 .split_for_parts();

@@ -10,5 +10,6 @@ mod accounts;
 mod chat;
 mod contract;
 mod directory;
+mod docs;
 mod health;
 mod problems;
