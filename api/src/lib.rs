@@ -7,6 +7,7 @@ pub mod config;
 mod docs;
 pub mod graphql;
 mod health;
+pub mod metrics;
 pub mod openapi;
 mod problem;
 mod rest;
@@ -96,11 +97,13 @@ impl Application {
                 .configure(graphql::configure)
                 .configure(openapi::configure)
                 .configure(docs::configure)
+                .configure(metrics::configure)
                 .service(utoipa_actix_web::scope("/v1").configure(rest::configure))
                 .default_service(web::to(problem::not_found))
                 .split_for_parts();
             app.wrap(ErrorHandlers::new().default_handler(problem::fill_empty_error))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
+                .wrap(from_fn(metrics::track))
                 .wrap(from_fn(auth::with_request_id))
         })
         .listen(listener)?;

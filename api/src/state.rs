@@ -7,6 +7,8 @@ use domain::cursor::CursorKey;
 use domain::database::Storage;
 use domain::directory::DirectoryService;
 
+use crate::metrics::Metrics;
+
 /// Shared by REST handlers (as `web::Data`) and GraphQL resolvers (as schema data).
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -15,6 +17,8 @@ pub struct AppState {
     pub accounts: AccountService,
     pub audit: AuditService,
     pub chat: ChatService,
+    /// Counters for `/metrics`; realtime code reports sessions and presence here.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -26,6 +30,7 @@ impl AppState {
             accounts: AccountService::new(db.clone(), cursor_key.clone(), accounts),
             audit: AuditService::new(db.clone(), cursor_key.clone()),
             chat: ChatService::new(db, cursor_key),
+            metrics: Metrics::new(storage.clone()),
             storage,
         }
     }

@@ -12,4 +12,5 @@ mod contract;
 mod directory;
 mod docs;
 mod health;
+mod metrics;
 mod problems;
