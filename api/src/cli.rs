@@ -126,7 +126,9 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
             if let Some(demo) = app.demo() {
                 print_demo_guide(app.local_addr(), demo);
             }
+            // Returns once a SIGTERM or SIGINT has let in-flight requests finish.
             app.run_until_stopped().await?;
+            tracing::info!("portal stopped");
         }
         Command::Migrate(args) => {
             crate::telemetry::init();

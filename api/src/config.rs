@@ -39,6 +39,10 @@ pub struct Config {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "PORTAL_WORKERS")]
     pub workers: Option<usize>,
+    /// On SIGTERM or SIGINT, seconds that in-flight requests get to finish before
+    /// their connections are closed (below an orchestrator's usual 30 s grace).
+    #[arg(long, env = "PORTAL_SHUTDOWN_TIMEOUT_SECS", default_value_t = 25)]
+    pub shutdown_timeout_secs: u64,
     /// Key that signs paging cursors; every node must share it. Random when unset
     /// (cursors then stop working at restart).
     #[arg(long, env = "PORTAL_CURSOR_KEY", hide_env_values = true)]
@@ -87,6 +91,7 @@ impl Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             db_max_connections: 8,
             workers: Some(2),
+            shutdown_timeout_secs: 25,
             cursor_key: None,
             demo: false,
             jwt_secret: None,

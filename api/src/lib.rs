@@ -106,6 +106,7 @@ impl Application {
                 .wrap(from_fn(metrics::track))
                 .wrap(from_fn(auth::with_request_id))
         })
+        .shutdown_timeout(config.shutdown_timeout_secs)
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);

@@ -12,5 +12,8 @@ mod contract;
 mod directory;
 mod docs;
 mod health;
+mod logs;
 mod metrics;
 mod problems;
+mod process;
+mod shutdown;
