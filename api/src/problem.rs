@@ -153,7 +153,13 @@ pub fn extractor_configs(cfg: &mut utoipa_actix_web::service_config::ServiceConf
                     }
                     _ => "malformed_body",
                 };
-                let status = err.status_code();
+                // actix answers a wrong content type with 400; the code says 415.
+                let status = match &err {
+                    actix_web::error::JsonPayloadError::ContentType => {
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE
+                    }
+                    other => other.status_code(),
+                };
                 actix_web::error::InternalError::from_response(
                     err.to_string(),
                     Problem::new(status, code, Some(err.to_string())).response(),

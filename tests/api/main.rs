@@ -12,6 +12,7 @@ mod contract;
 mod directory;
 mod docs;
 mod health;
+mod limits;
 mod logs;
 mod metrics;
 mod problems;

@@ -6,11 +6,14 @@ mod admin;
 mod chat;
 mod connection;
 mod directory;
+mod limits;
 mod relay;
+
+use std::sync::Arc;
 
 use actix_web::{HttpMessage, HttpRequest, web};
 use async_graphql::{Context, EmptySubscription, ErrorExtensions, MergedObject, Schema};
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use async_graphql_actix_web::GraphQLResponse;
 use domain::DomainError;
 use domain::actor::Actor;
 
@@ -53,6 +56,7 @@ pub fn build_schema(state: AppState) -> PortalSchema {
     .data(state)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(limits::QueryLimits)
     .finish()
 }
 
@@ -78,12 +82,19 @@ enum Caller {
     Rejected(DomainError),
 }
 
+/// Runs one operation or a batch (a JSON array) of up to `limits::MAX_BATCH`. The body
+/// goes through the REST JSON extractor, so its size limit and problem answers (413,
+/// 415, 400 `malformed_body`) apply here too.
 async fn execute(
     schema: web::Data<PortalSchema>,
     state: web::Data<AppState>,
     http: HttpRequest,
-    request: GraphQLRequest,
+    request: web::Json<async_graphql::BatchRequest>,
 ) -> GraphQLResponse {
+    let batch = request.into_inner();
+    if let Some(refusal) = limits::refuse_large_batch(&batch) {
+        return refusal.into();
+    }
     let caller = match bearer_token(&http) {
         Ok(None) => Caller::Anonymous,
         Ok(Some(token)) => match state.accounts.authenticate(&token).await {
@@ -95,16 +106,15 @@ async fn execute(
         },
         Err(err) => Caller::Rejected(err),
     };
-    let request = request
-        .into_inner()
-        .data(caller)
+    let batch = batch
+        .data(Arc::new(caller))
         .data(crate::rest::origin(&http));
-    schema.execute(request).await.into()
+    schema.execute_batch(batch).await.into()
 }
 
 /// The signed-in caller, or an `unauthenticated` error.
 pub(crate) fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
-    match ctx.data::<Caller>()? {
+    match ctx.data::<Arc<Caller>>()?.as_ref() {
         Caller::Known(actor) => Ok(actor),
         Caller::Rejected(err) => Err(error_of(err)),
         Caller::Anonymous => Err(error_of(&DomainError::Unauthenticated(
