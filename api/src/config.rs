@@ -43,6 +43,17 @@ pub struct Config {
     /// their connections are closed (below an orchestrator's usual 30 s grace).
     #[arg(long, env = "PORTAL_SHUTDOWN_TIMEOUT_SECS", default_value_t = 25)]
     pub shutdown_timeout_secs: u64,
+    /// Requests per second one client IP may make (0 turns the limit off). The
+    /// probes and `/metrics` are exempt.
+    #[arg(long, env = "PORTAL_RATE_LIMIT_PER_SECOND", default_value_t = 200)]
+    pub rate_limit_per_second: u32,
+    /// Requests one client IP may make at once above the steady rate.
+    #[arg(long, env = "PORTAL_RATE_LIMIT_BURST", default_value_t = 400)]
+    pub rate_limit_burst: u32,
+    /// Origins whose browser apps may call the API, comma separated
+    /// (`https://portal.example.org,https://admin.example.org`). None by default.
+    #[arg(long, env = "PORTAL_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// Key that signs paging cursors; every node must share it. Random when unset
     /// (cursors then stop working at restart).
     #[arg(long, env = "PORTAL_CURSOR_KEY", hide_env_values = true)]
@@ -92,6 +103,9 @@ impl Config {
             db_max_connections: 8,
             workers: Some(2),
             shutdown_timeout_secs: 25,
+            rate_limit_per_second: 10_000,
+            rate_limit_burst: 10_000,
+            cors_origins: Vec::new(),
             cursor_key: None,
             demo: false,
             jwt_secret: None,
@@ -141,6 +155,20 @@ impl Config {
             },
             hashing_concurrency: self.hashing_concurrency.unwrap_or((cores / 2).max(1)),
         })
+    }
+}
+
+impl Config {
+    /// The CORS allow-list, checked: empty entries dropped, malformed ones refused.
+    pub fn cors_origins(&self) -> Result<Vec<String>, String> {
+        let origins: Vec<String> = self
+            .cors_origins
+            .iter()
+            .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+            .filter(|origin| !origin.is_empty())
+            .collect();
+        crate::cors::validate(&origins)?;
+        Ok(origins)
     }
 }
 

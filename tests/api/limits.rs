@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_problem};
+use crate::helpers::{Backend, TestApp, TestDatabase, assert_problem, test_config};
 
 /// The `code` extension of the first GraphQL error in `response`.
 fn first_error_code(response: &Value) -> &str {
@@ -144,3 +144,136 @@ async fn a_graphql_body_that_is_not_json_is_a_problem(backend: Backend) {
     assert_problem(response, 415, "unsupported_media_type").await;
 }
 on_every_backend!(a_graphql_body_that_is_not_json_is_a_problem);
+
+async fn a_client_over_its_rate_gets_429_with_retry_after_but_probes_do_not(backend: Backend) {
+    let db = TestDatabase::create(backend).await;
+    let mut config = test_config(db.url());
+    config.rate_limit_per_second = 1;
+    config.rate_limit_burst = 5;
+    let app = TestApp::boot(db, config).await; // its sign-in used one request
+
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.push(app.get("/v1/therapists?limit=1").await);
+    }
+    let limited = statuses
+        .into_iter()
+        .find(|response| response.status() == 429)
+        .expect("a burst of 10 exceeds 5");
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("whole seconds");
+    assert!((1..=2).contains(&retry_after), "Retry-After {retry_after}");
+    assert_problem(limited, 429, "rate_limited").await;
+
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(app.get(path).await.status(), 200, "{path} is exempt");
+    }
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains(r#"route="/v1/therapists",status="429""#),
+        "{metrics}"
+    );
+}
+on_every_backend!(a_client_over_its_rate_gets_429_with_retry_after_but_probes_do_not);
+
+async fn cors_allows_listed_origins_only(backend: Backend) {
+    let db = TestDatabase::create(backend).await;
+    let mut config = test_config(db.url());
+    config.cors_origins = vec!["https://portal.example.org".to_owned()];
+    let app = TestApp::boot(db, config).await;
+    let preflight = |origin: &str| {
+        app.http
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/v1/therapists", app.address),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+
+    let allowed = preflight("https://portal.example.org")
+        .await
+        .expect("answered");
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://portal.example.org"
+    );
+    assert!(
+        allowed.headers()["access-control-allow-headers"]
+            .to_str()
+            .expect("ASCII")
+            .contains("authorization")
+    );
+    let listed = app
+        .http
+        .get(format!("{}/v1/therapists?limit=1", app.address))
+        .bearer_auth(&app.token)
+        .header("origin", "https://portal.example.org")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(listed.status(), 200);
+    assert_eq!(
+        listed.headers()["access-control-allow-origin"],
+        "https://portal.example.org"
+    );
+    assert!(
+        listed.headers()["access-control-expose-headers"]
+            .to_str()
+            .expect("ASCII")
+            .to_lowercase()
+            .contains("link")
+    );
+
+    let refused = preflight("https://evil.example.com")
+        .await
+        .expect("answered");
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    assert_problem(refused, 400, "bad_request").await;
+}
+on_every_backend!(cors_allows_listed_origins_only);
+
+async fn without_cors_origins_no_cors_headers_are_sent(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+
+    let response = app
+        .http
+        .get(format!("{}/v1/therapists?limit=1", app.address))
+        .bearer_auth(&app.token)
+        .header("origin", "https://portal.example.org")
+        .send()
+        .await
+        .expect("answered");
+
+    assert_eq!(response.status(), 200);
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+}
+on_every_backend!(without_cors_origins_no_cors_headers_are_sent);
+
+#[test]
+fn malformed_cors_origins_are_refused_at_start() {
+    let mut config = crate::helpers::test_config("sqlite::memory:");
+    for bad in ["portal.example.org", "https://portal.example.org/app", "*"] {
+        config.cors_origins = vec![bad.to_owned()];
+        assert!(config.cors_origins().is_err(), "{bad} must be refused");
+    }
+    config.cors_origins = vec![" https://a.example.org/ ".to_owned(), String::new()];
+    assert_eq!(
+        config.cors_origins(),
+        Ok(vec!["https://a.example.org".to_owned()])
+    );
+}
