@@ -47,6 +47,15 @@ impl utoipa::Modify for BearerScheme {
 /// The whole document as pretty JSON with a final newline, exactly as committed in
 /// `openapi/openapi.json`.
 pub fn document_json() -> String {
+    let mut json = document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    json.push('\n');
+    json
+}
+
+/// The whole document, collected from the registered routes.
+pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut document) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
@@ -54,11 +63,7 @@ pub fn document_json() -> String {
         .service(utoipa_actix_web::scope("/v1").configure(crate::rest::configure))
         .split_for_parts();
     add_common_responses(&mut document);
-    let mut json = document
-        .to_pretty_json()
-        .expect("the OpenAPI document serialises");
-    json.push('\n');
-    json
+    document
 }
 
 /// Documents the answers that middleware and extractors give on behalf of every

@@ -128,3 +128,19 @@ fn every_page_size_and_seq_parameter_has_its_range() {
         }
     }
 }
+
+#[test]
+fn every_schema_reference_resolves() {
+    let document = document();
+    let text = document.to_string();
+    let schemas = document["components"]["schemas"]
+        .as_object()
+        .expect("component schemas");
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap_or_default();
+        assert!(
+            schemas.contains_key(name),
+            "{name} is referenced but not defined"
+        );
+    }
+}

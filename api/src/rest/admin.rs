@@ -91,6 +91,7 @@ pub struct ListAccountsQuery {
     pub limit: Option<i64>,
     pub after: Option<String>,
     pub before: Option<String>,
+    #[param(inline)]
     pub role: Option<RoleDto>,
     pub disabled: Option<bool>,
     /// Case-insensitive start of the email.

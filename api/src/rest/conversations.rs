@@ -150,7 +150,22 @@ pub struct EditMessageRequest {
 pub struct MarkReadRequest {
     /// The newest seq read; a lower one than before leaves the marker where it is.
     #[schema(minimum = 0)]
+    #[serde(deserialize_with = "whole_number")]
     pub seq: i64,
+}
+
+/// An integer, also when written `2.0`: JSON Schema counts that as an integer, so
+/// generated clients may send it.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(d)?;
+    if let Some(whole) = number.as_i64() {
+        return Ok(whole);
+    }
+    number
+        .as_f64()
+        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+        .map(|f| f as i64)
+        .ok_or_else(|| serde::de::Error::custom(format!("{number} is not an integer")))
 }
 
 /// The caller's read marker.
@@ -325,6 +340,7 @@ pub async fn send_message(
         (status = 403, description = "Not the sender", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The message is deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long body (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[patch("/conversations/{id}/messages/{seq}")]

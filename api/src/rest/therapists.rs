@@ -118,6 +118,7 @@ pub struct ListTherapistsQuery {
     /// Cursor: the page before this one (`page.prev_cursor`). Not with `after`.
     pub before: Option<String>,
     /// Order (default `name`).
+    #[param(inline)]
     pub sort: Option<SortParam>,
     /// Specialty code, e.g. `anxiety`.
     #[param(min_length = 1, max_length = 64)]
@@ -133,7 +134,9 @@ pub struct ListTherapistsQuery {
     pub country: Option<String>,
     /// Organisation id.
     pub organisation: Option<Uuid>,
+    #[param(inline)]
     pub accepting: Option<AcceptingStatus>,
+    #[param(inline)]
     pub mode: Option<MeetingMode>,
     /// Case-insensitive prefix of the name.
     #[param(min_length = 1, max_length = 200)]
