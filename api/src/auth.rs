@@ -37,7 +37,8 @@ impl FromRequest for RequestId {
 }
 
 /// Middleware: assigns the request id, runs the request inside a span that carries
-/// it (so every log line has it), and returns it in the response.
+/// it (so every log line has it), logs one line per answered request, and returns the
+/// id in the response.
 pub async fn with_request_id(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -49,8 +50,16 @@ pub async fn with_request_id(
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
     request.extensions_mut().insert(RequestId(id.clone()));
+    // The path, never the query string: queries can carry searched names.
     let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.path());
-    let mut response = next.call(request).instrument(span).await?;
+    let started = std::time::Instant::now();
+    let mut response = next.call(request).instrument(span.clone()).await?;
+    tracing::info!(
+        parent: &span,
+        status = response.status().as_u16(),
+        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "request answered"
+    );
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

@@ -126,7 +126,9 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
             if let Some(demo) = app.demo() {
                 print_demo_guide(app.local_addr(), demo);
             }
+            // Returns once a SIGTERM or SIGINT has let in-flight requests finish.
             app.run_until_stopped().await?;
+            tracing::info!("portal stopped");
         }
         Command::Migrate(args) => {
             crate::telemetry::init();
@@ -199,8 +201,9 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
                 account.id
             );
         }
-        Command::Openapi => println!("{}", crate::openapi::document_json()),
-        Command::GraphqlSchema => println!("{}", crate::graphql::sdl()),
+        // Both texts end in a newline already: printed as is, they equal the files.
+        Command::Openapi => print!("{}", crate::openapi::document_json()),
+        Command::GraphqlSchema => print!("{}", crate::graphql::sdl()),
     }
     Ok(())
 }

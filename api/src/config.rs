@@ -39,6 +39,22 @@ pub struct Config {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "PORTAL_WORKERS")]
     pub workers: Option<usize>,
+    /// On SIGTERM or SIGINT, seconds that in-flight requests get to finish before
+    /// their connections are closed (below an orchestrator's usual 30 s grace).
+    #[arg(long, env = "PORTAL_SHUTDOWN_TIMEOUT_SECS", default_value_t = 25)]
+    pub shutdown_timeout_secs: u64,
+    /// Requests per second one client IP may make (0 turns the limit off). The
+    /// probes and `/metrics` are exempt.
+    #[arg(long, env = "PORTAL_RATE_LIMIT_PER_SECOND", default_value_t = 200)]
+    pub rate_limit_per_second: u32,
+    /// Requests one client IP may make at once above the steady rate.
+    #[arg(long, env = "PORTAL_RATE_LIMIT_BURST", default_value_t = 400)]
+    pub rate_limit_burst: u32,
+    /// Origins whose browser apps may call the API and open WebSockets, comma
+    /// separated (`https://portal.example.org,https://admin.example.org`). None by
+    /// default; the server's own origin may always open WebSockets.
+    #[arg(long, env = "PORTAL_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// Key that signs paging cursors; every node must share it. Random when unset
     /// (cursors then stop working at restart).
     #[arg(long, env = "PORTAL_CURSOR_KEY", hide_env_values = true)]
@@ -82,10 +98,6 @@ pub struct Config {
     /// Milliseconds a user stays online after their last session closes.
     #[arg(long, env = "PORTAL_PRESENCE_GRACE_MS", default_value_t = 2_000)]
     pub presence_grace_ms: u64,
-    /// Browser origins allowed to call the API and open WebSockets (comma-separated,
-    /// e.g. `https://portal.example`); the server's own origin is always allowed.
-    #[arg(long, env = "PORTAL_CORS_ORIGINS", value_delimiter = ',')]
-    pub cors_origins: Vec<String>,
     /// Password hashes computed at once (default: half the cores, at least one), so a
     /// login storm cannot take every core from other requests.
     #[arg(long, env = "PORTAL_HASHING_CONCURRENCY")]
@@ -101,6 +113,10 @@ impl Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             db_max_connections: 8,
             workers: Some(2),
+            shutdown_timeout_secs: 25,
+            rate_limit_per_second: 10_000,
+            rate_limit_burst: 10_000,
+            cors_origins: Vec::new(),
             cursor_key: None,
             demo: false,
             jwt_secret: None,
@@ -114,7 +130,6 @@ impl Config {
             bus_url: None,
             bus_subject: "portal.events".to_owned(),
             presence_grace_ms: 300,
-            cors_origins: Vec::new(),
         }
     }
 }
@@ -154,6 +169,20 @@ impl Config {
             },
             hashing_concurrency: self.hashing_concurrency.unwrap_or((cores / 2).max(1)),
         })
+    }
+}
+
+impl Config {
+    /// The CORS allow-list, checked: empty entries dropped, malformed ones refused.
+    pub fn cors_origins(&self) -> Result<Vec<String>, String> {
+        let origins: Vec<String> = self
+            .cors_origins
+            .iter()
+            .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+            .filter(|origin| !origin.is_empty())
+            .collect();
+        crate::cors::validate(&origins)?;
+        Ok(origins)
     }
 }
 

@@ -6,22 +6,33 @@ use actix_web::{HttpResponse, get, web};
 use crate::problem::Problem;
 use crate::state::AppState;
 
+/// Body of a healthy `/healthz` or `/readyz` answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct HealthStatus {
+    /// `ok` (alive) or `ready` (the database answers).
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(healthz).service(readyz);
 }
 
 /// Alive: 200 while the process can answer at all.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "The process is alive")))]
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The process is alive", body = HealthStatus))
+)]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+    HttpResponse::Ok().json(HealthStatus { status: "ok" })
 }
 
 /// Ready: 200 when the database answers, 503 (with `Retry-After`) while it does not.
 #[utoipa::path(
     tag = "operations",
     responses(
-        (status = 200, description = "The database answers"),
+        (status = 200, description = "The database answers", body = HealthStatus),
         (status = 503, description = "The database does not answer",
          body = Problem, content_type = "application/problem+json"),
     )
@@ -29,7 +40,7 @@ async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.storage.ping().await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Ok(()) => HttpResponse::Ok().json(HealthStatus { status: "ready" }),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
             Problem::new(

@@ -4,10 +4,14 @@
 mod auth;
 pub mod cli;
 pub mod config;
+mod cors;
+mod docs;
 pub mod graphql;
 mod health;
+pub mod metrics;
 pub mod openapi;
 mod problem;
+mod rate_limit;
 mod rest;
 mod state;
 mod telemetry;
@@ -17,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{ErrorHandlers, NormalizePath, TrailingSlash, from_fn};
+use actix_web::middleware::{Condition, ErrorHandlers, NormalizePath, TrailingSlash, from_fn};
 use actix_web::{App, HttpServer, web};
 use domain::cursor::CursorKey;
 use domain::database::{StatementCounter, Storage};
@@ -58,6 +62,7 @@ impl Application {
     /// Connects, migrates, optionally seeds demo data, and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let account_settings = config.account_settings().map_err(StartupError::Config)?;
+        let cors_origins = config.cors_origins().map_err(StartupError::Config)?;
         // Bind first: a taken port fails the start before any migration or seeding.
         let listener = TcpListener::bind(config.bind)?;
         let local_addr = listener.local_addr()?;
@@ -94,10 +99,14 @@ impl Application {
             cursor_key,
             account_settings,
             hub,
-            config.cors_origins.clone(),
+            cors_origins.clone(),
         );
         let schema = graphql::build_schema(state.clone());
         let openapi = web::Data::new(openapi::document_json());
+        let rate_limit = web::Data::new(rate_limit::RateLimit::new(
+            config.rate_limit_per_second,
+            config.rate_limit_burst,
+        ));
 
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -105,17 +114,30 @@ impl Application {
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::Data::new(schema.clone()))
                 .app_data(openapi.clone())
+                .app_data(rate_limit.clone())
                 .configure(problem::extractor_configs)
                 .configure(health::configure)
                 .configure(graphql::configure)
                 .configure(openapi::configure)
+                .configure(docs::configure)
+                .configure(metrics::configure)
                 .service(utoipa_actix_web::scope("/v1").configure(rest::configure))
                 .default_service(web::to(problem::not_found))
                 .split_for_parts();
+            // Outermost last. Problem bodies are filled inside CORS, so its headers
+            // stay on them, and once more outside it for its own rejections.
             app.wrap(ErrorHandlers::new().default_handler(problem::fill_empty_error))
                 .wrap(NormalizePath::new(TrailingSlash::Trim))
+                .wrap(from_fn(rate_limit::limit))
+                .wrap(Condition::new(
+                    !cors_origins.is_empty(),
+                    cors::cors(&cors_origins),
+                ))
+                .wrap(ErrorHandlers::new().default_handler(problem::fill_empty_error))
+                .wrap(from_fn(metrics::track))
                 .wrap(from_fn(auth::with_request_id))
         })
+        .shutdown_timeout(config.shutdown_timeout_secs)
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);

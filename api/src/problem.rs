@@ -2,6 +2,9 @@
 //! response: domain errors, actix's own rejections (JSON body, query, path) and
 //! unknown routes. Storage error text goes to the log, never to the client.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -153,7 +156,13 @@ pub fn extractor_configs(cfg: &mut utoipa_actix_web::service_config::ServiceConf
                     }
                     _ => "malformed_body",
                 };
-                let status = err.status_code();
+                // actix answers a wrong content type with 400; the code says 415.
+                let status = match &err {
+                    actix_web::error::JsonPayloadError::ContentType => {
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE
+                    }
+                    other => other.status_code(),
+                };
                 actix_web::error::InternalError::from_response(
                     err.to_string(),
                     Problem::new(status, code, Some(err.to_string())).response(),
@@ -168,7 +177,16 @@ pub fn extractor_configs(cfg: &mut utoipa_actix_web::service_config::ServiceConf
         }
         .into()
     }))
-    .app_data(web::PathConfig::default().error_handler(|err, _| {
+    .app_data(web::PathConfig::default().error_handler(|err, request| {
+        // `PATCH /v1/admin/therapists/export` reaches the `{id}` route because the
+        // literal `export` route only takes GET: that is a wrong method, not a bad id.
+        if route_methods().contains_key(request.path()) {
+            return actix_web::error::InternalError::from_response(
+                err.to_string(),
+                method_not_allowed(request, request.path()),
+            )
+            .into();
+        }
         ApiError::BadRequest {
             code: "invalid_path",
             detail: err.to_string(),
@@ -177,8 +195,68 @@ pub fn extractor_configs(cfg: &mut utoipa_actix_web::service_config::ServiceConf
     }));
 }
 
-/// Answers every unknown route.
+/// Routes outside the OpenAPI document, with their methods, for `Allow`.
+const UNDOCUMENTED_ROUTES: [(&str, &[&str]); 6] = [
+    ("/openapi.json", &["GET"]),
+    ("/graphql", &["GET", "POST"]),
+    ("/docs", &["GET"]),
+    ("/docs/{_:.*}", &["GET"]),
+    ("/graphiql-assets/{name}", &["GET"]),
+    ("/metrics", &["GET"]),
+];
+
+/// The methods of every route pattern: the OpenAPI document's, and the pages'.
+fn route_methods() -> &'static HashMap<String, String> {
+    static METHODS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    METHODS.get_or_init(|| {
+        let mut methods: HashMap<String, String> = UNDOCUMENTED_ROUTES
+            .iter()
+            .map(|(path, methods)| ((*path).to_owned(), methods.join(", ")))
+            .collect();
+        for (path, item) in crate::openapi::document().paths.paths {
+            let allowed: Vec<&str> = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(method, present)| present.then_some(method))
+            .collect();
+            methods.insert(path, allowed.join(", "));
+        }
+        methods
+    })
+}
+
+/// Answers every request no route took: 405 with `Allow` when the path exists with
+/// other methods, else 404.
 pub async fn not_found(request: HttpRequest) -> HttpResponse {
+    match request.match_pattern() {
+        Some(pattern) => method_not_allowed(&request, &pattern),
+        None => not_found_problem(&request),
+    }
+}
+
+fn method_not_allowed(request: &HttpRequest, pattern: &str) -> HttpResponse {
+    let mut response = Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        Some(format!("{} is not allowed on {pattern}", request.method())),
+    )
+    .response();
+    if let Some(allow) = route_methods()
+        .get(pattern)
+        .and_then(|allow| HeaderValue::from_str(allow).ok())
+    {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    response
+}
+
+/// A 404 problem naming the request.
+pub fn not_found_problem(request: &HttpRequest) -> HttpResponse {
     Problem::new(
         StatusCode::NOT_FOUND,
         "not_found",

@@ -8,6 +8,8 @@ use domain::database::Storage;
 use domain::directory::DirectoryService;
 use domain::events::Hub;
 
+use crate::metrics::Metrics;
+
 /// Shared by REST handlers (as `web::Data`) and GraphQL resolvers (as schema data).
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -19,6 +21,8 @@ pub struct AppState {
     pub hub: Hub,
     /// Browser origins allowed besides the server's own.
     pub allowed_origins: Vec<String>,
+    /// Counters for `/metrics`; realtime code reports sessions and presence here.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -37,6 +41,7 @@ impl AppState {
             accounts: AccountService::new(db.clone(), cursor_key.clone(), accounts),
             audit: AuditService::new(db.clone(), cursor_key.clone()),
             chat: ChatService::new(db, cursor_key, hub.clone()),
+            metrics: Metrics::new(storage.clone(), hub.clone()),
             hub,
             allowed_origins,
             storage,

@@ -210,33 +210,7 @@ impl TestApp {
 
     /// A new account with `role`, created the way `portal create-account` does.
     pub async fn create_account(&self, role: Role) -> TestAccount {
-        let email = format!(
-            "{}-{}@example.org",
-            role.as_str(),
-            uuid::Uuid::now_v7().simple()
-        );
-        let password = "correct horse battery staple".to_owned();
-        let mut config = test_config("sqlite::memory:");
-        config.jwt_secret = Some(Secret(TEST_JWT_SECRET.to_owned()));
-        let accounts = AccountService::new(
-            self.storage.db.clone(),
-            domain::cursor::CursorKey::random(),
-            config.account_settings().expect("valid settings"),
-        );
-        let account = accounts
-            .create_account(NewAccount {
-                email: email.clone(),
-                password: password.clone(),
-                display_name: format!("Test {}", role.as_str()),
-                role,
-            })
-            .await
-            .expect("the account is created");
-        TestAccount {
-            id: account.id,
-            email,
-            password,
-        }
+        create_account_in(&self.storage, role).await
     }
 
     /// Signs `account` in through the API; returns its access token.
@@ -322,6 +296,38 @@ impl TestApp {
         domain::seed::seed_directory(&self.storage.db, count, 5)
             .await
             .expect("therapists are seeded");
+    }
+}
+
+/// A new account with `role` in the database behind `storage`, created the way
+/// `portal create-account` does.
+pub async fn create_account_in(storage: &Storage, role: Role) -> TestAccount {
+    let email = format!(
+        "{}-{}@example.org",
+        role.as_str(),
+        uuid::Uuid::now_v7().simple()
+    );
+    let password = "correct horse battery staple".to_owned();
+    let mut config = test_config("sqlite::memory:");
+    config.jwt_secret = Some(Secret(TEST_JWT_SECRET.to_owned()));
+    let accounts = AccountService::new(
+        storage.db.clone(),
+        domain::cursor::CursorKey::random(),
+        config.account_settings().expect("valid settings"),
+    );
+    let account = accounts
+        .create_account(NewAccount {
+            email: email.clone(),
+            password: password.clone(),
+            display_name: format!("Test {}", role.as_str()),
+            role,
+        })
+        .await
+        .expect("the account is created");
+    TestAccount {
+        id: account.id,
+        email,
+        password,
     }
 }
 

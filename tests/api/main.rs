@@ -8,7 +8,14 @@ mod helpers;
 
 mod accounts;
 mod chat;
+mod contract;
 mod directory;
+mod docs;
 mod health;
+mod limits;
+mod logs;
+mod metrics;
 mod problems;
+mod process;
 mod realtime;
+mod shutdown;

@@ -6,12 +6,15 @@ mod admin;
 mod chat;
 mod connection;
 mod directory;
+mod limits;
 mod realtime;
 mod relay;
 
+use std::sync::Arc;
+
 use actix_web::{HttpMessage, HttpRequest, web};
 use async_graphql::{Context, ErrorExtensions, MergedObject, Schema};
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
+use async_graphql_actix_web::{GraphQLResponse, GraphQLSubscription};
 use domain::DomainError;
 use domain::actor::Actor;
 
@@ -55,6 +58,7 @@ pub fn build_schema(state: AppState) -> PortalSchema {
     .data(state)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(limits::QueryLimits)
     .finish()
 }
 
@@ -81,12 +85,19 @@ enum Caller {
     Rejected(DomainError),
 }
 
+/// Runs one operation or a batch (a JSON array) of up to `limits::MAX_BATCH`. The body
+/// goes through the REST JSON extractor, so its size limit and problem answers (413,
+/// 415, 400 `malformed_body`) apply here too.
 async fn execute(
     schema: web::Data<PortalSchema>,
     state: web::Data<AppState>,
     http: HttpRequest,
-    request: GraphQLRequest,
+    request: web::Json<async_graphql::BatchRequest>,
 ) -> GraphQLResponse {
+    let batch = request.into_inner();
+    if let Some(refusal) = limits::refuse_large_batch(&batch) {
+        return refusal.into();
+    }
     let caller = match bearer_token(&http) {
         Ok(None) => Caller::Anonymous,
         Ok(Some(token)) => match state.accounts.authenticate(&token).await {
@@ -98,11 +109,10 @@ async fn execute(
         },
         Err(err) => Caller::Rejected(err),
     };
-    let request = request
-        .into_inner()
-        .data(caller)
+    let batch = batch
+        .data(Arc::new(caller))
         .data(crate::rest::origin(&http));
-    schema.execute(request).await.into()
+    schema.execute_batch(batch).await.into()
 }
 
 /// Opens a graphql-transport-ws connection. Browsers may connect only from this
@@ -151,7 +161,7 @@ async fn subscribe(
                 .await
                 .map_err(graphql_error)?;
             let mut data = async_graphql::Data::default();
-            data.insert(Caller::Known(actor));
+            data.insert(Arc::new(Caller::Known(actor)));
             data.insert(session);
             Ok(data)
         })
@@ -174,7 +184,7 @@ fn origin_allowed(http: &HttpRequest, allowed: &[String]) -> bool {
 
 /// The signed-in caller, or an `unauthenticated` error.
 pub(crate) fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
-    match ctx.data::<Caller>()? {
+    match ctx.data::<Arc<Caller>>()?.as_ref() {
         Caller::Known(actor) => Ok(actor),
         Caller::Rejected(err) => Err(error_of(err)),
         Caller::Anonymous => Err(error_of(&DomainError::Unauthenticated(

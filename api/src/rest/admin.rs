@@ -91,6 +91,7 @@ pub struct ListAccountsQuery {
     pub limit: Option<i64>,
     pub after: Option<String>,
     pub before: Option<String>,
+    #[param(inline)]
     pub role: Option<RoleDto>,
     pub disabled: Option<bool>,
     /// Case-insensitive start of the email.
@@ -184,17 +185,30 @@ pub async fn enable_account(
 /// Body of `POST /v1/admin/therapists`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateTherapistRequest {
+    #[schema(max_length = 254)]
     pub email: String,
     /// Initial password, 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
+    /// 1 to 200 characters, not only white space.
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub bio: String,
+    /// Codes of 1 to 64 lowercase letters, digits, `-` or `_`.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub specialties: Vec<String>,
+    /// ISO 639-1 codes (1 to 64 lowercase letters, digits, `-` or `_`).
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub languages: Vec<String>,
+    /// 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub city: String,
+    /// ISO 3166-1 alpha-2 country code.
+    #[schema(min_length = 2, max_length = 2, example = "DE")]
     pub country: String,
     pub organisation_id: Option<Uuid>,
     pub accepting: AcceptingStatus,
@@ -258,11 +272,17 @@ pub async fn create_therapist(
 /// Body of `PATCH /v1/admin/therapists/{id}`: only the fields present change.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateTherapistRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
+    #[schema(max_length = 5000)]
     pub bio: Option<String>,
+    #[schema(max_items = 20)]
     pub specialties: Option<Vec<String>>,
+    #[schema(max_items = 20)]
     pub languages: Option<Vec<String>>,
+    #[schema(min_length = 1, max_length = 100)]
     pub city: Option<String>,
+    #[schema(min_length = 2, max_length = 2)]
     pub country: Option<String>,
     /// `null` removes the organisation; absent leaves it.
     #[serde(default, deserialize_with = "present")]

@@ -14,9 +14,13 @@ use crate::state::AppState;
 /// Body of `POST /v1/auth/signup`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SignupRequest {
+    #[schema(max_length = 254, example = "ada@example.org")]
     pub email: String,
     /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
+    /// 1 to 200 characters, not only white space.
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
 }
 

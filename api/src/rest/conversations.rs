@@ -119,6 +119,8 @@ impl From<MessageWindow> for MessageWindowDto {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StartConversationRequest {
     /// The other members; a therapist who starts a conversation is a member too.
+    /// A conversation has 2 to 20 members, at least one client and one therapist.
+    #[schema(min_items = 1, max_items = 20)]
     pub member_ids: Vec<Uuid>,
 }
 
@@ -126,15 +128,20 @@ pub struct StartConversationRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SendMessageRequest {
     /// 1 to 10,000 characters, not only white space.
+    #[schema(min_length = 1, max_length = 10000)]
     pub body: String,
     /// Chosen by the client, unique per conversation and sender: a retry with the same
-    /// id returns the stored message instead of sending twice.
+    /// id returns the stored message instead of sending twice. 1 to 64 printable ASCII
+    /// characters.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[!-~]+$")]
     pub client_msg_id: String,
 }
 
 /// Body of `PATCH /v1/conversations/{id}/messages/{seq}`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EditMessageRequest {
+    /// 1 to 10,000 characters, not only white space.
+    #[schema(min_length = 1, max_length = 10000)]
     pub body: String,
 }
 
@@ -142,7 +149,23 @@ pub struct EditMessageRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MarkReadRequest {
     /// The newest seq read; a lower one than before leaves the marker where it is.
+    #[schema(minimum = 0)]
+    #[serde(deserialize_with = "whole_number")]
     pub seq: i64,
+}
+
+/// An integer, also when written `2.0`: JSON Schema counts that as an integer, so
+/// generated clients may send it.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(d)?;
+    if let Some(whole) = number.as_i64() {
+        return Ok(whole);
+    }
+    number
+        .as_f64()
+        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+        .map(|f| f as i64)
+        .ok_or_else(|| serde::de::Error::custom(format!("{number} is not an integer")))
 }
 
 /// The caller's read marker.
@@ -310,13 +333,14 @@ pub async fn send_message(
 #[utoipa::path(
     tag = "chat",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
+    params(("id" = Uuid, Path, description = "Conversation id"), ("seq" = i64, Path, minimum = 1, description = "Message seq")),
     request_body = EditMessageRequest,
     responses(
         (status = 200, description = "The edited message", body = MessageDto),
         (status = 403, description = "Not the sender", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The message is deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long body (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[patch("/conversations/{id}/messages/{seq}")]
@@ -338,7 +362,7 @@ pub async fn edit_message(
 #[utoipa::path(
     tag = "chat",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Conversation id"), ("seq" = i64, Path, description = "Message seq")),
+    params(("id" = Uuid, Path, description = "Conversation id"), ("seq" = i64, Path, minimum = 1, description = "Message seq")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the sender", body = Problem, content_type = "application/problem+json"),

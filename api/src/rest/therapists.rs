@@ -118,20 +118,28 @@ pub struct ListTherapistsQuery {
     /// Cursor: the page before this one (`page.prev_cursor`). Not with `after`.
     pub before: Option<String>,
     /// Order (default `name`).
+    #[param(inline)]
     pub sort: Option<SortParam>,
     /// Specialty code, e.g. `anxiety`.
+    #[param(min_length = 1, max_length = 64)]
     pub specialty: Option<String>,
     /// ISO 639-1 language code, e.g. `de`.
+    #[param(min_length = 1, max_length = 64)]
     pub language: Option<String>,
     /// City, case-insensitive.
+    #[param(min_length = 1, max_length = 100)]
     pub city: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
+    #[param(min_length = 2, max_length = 2)]
     pub country: Option<String>,
     /// Organisation id.
     pub organisation: Option<Uuid>,
+    #[param(inline)]
     pub accepting: Option<AcceptingStatus>,
+    #[param(inline)]
     pub mode: Option<MeetingMode>,
     /// Case-insensitive prefix of the name.
+    #[param(min_length = 1, max_length = 200)]
     pub q: Option<String>,
 }
 

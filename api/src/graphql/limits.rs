@@ -1,0 +1,139 @@
+//! Limits on what one GraphQL request may ask for, beyond async-graphql's depth and
+//! complexity checks: aliases per document and operations per batch. Every refusal,
+//! the built-in ones included, carries a stable `extensions.code`.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{
+    BatchRequest, Response, ServerError, ServerResult, ValidationResult, Variables,
+};
+
+/// Most aliased fields a document may contain: aliases let one request run the
+/// same field many times (`a1: login(...) a2: login(...)`), which the complexity
+/// limit only partly bounds.
+pub const MAX_ALIASES: usize = 30;
+
+/// Most operations in one batch (a JSON array of requests).
+pub const MAX_BATCH: usize = 10;
+
+/// A GraphQL error with a `code` extension.
+fn coded(message: impl Into<String>, code: &str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
+/// The answer to a batch over `MAX_BATCH`, or `None` when the batch may run.
+pub fn refuse_large_batch(batch: &BatchRequest) -> Option<Response> {
+    match batch {
+        BatchRequest::Batch(requests) if requests.len() > MAX_BATCH => {
+            Some(Response::from_errors(vec![coded(
+                format!(
+                    "a batch may hold at most {MAX_BATCH} operations; this one has {}",
+                    requests.len()
+                ),
+                "batch_too_large",
+            )]))
+        }
+        _ => None,
+    }
+}
+
+/// Installs the alias limit and codes the parser's and validator's own refusals.
+pub struct QueryLimits;
+
+impl ExtensionFactory for QueryLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(QueryLimitsExtension)
+    }
+}
+
+struct QueryLimitsExtension;
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for QueryLimitsExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next
+            .run(ctx, query, variables)
+            .await
+            .map_err(|err| with_code(err, "invalid_query"))?;
+        let aliases = count_aliases(&document);
+        if aliases > MAX_ALIASES {
+            return Err(coded(
+                format!("a query may use at most {MAX_ALIASES} aliases; this one uses {aliases}"),
+                "too_many_aliases",
+            ));
+        }
+        Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|err| {
+                    // async-graphql's wording of its two limits (validation/mod.rs).
+                    let code = match err.message.as_str() {
+                        "Query is nested too deep." => "query_too_deep",
+                        "Query is too complex." => "query_too_complex",
+                        _ => "invalid_query",
+                    };
+                    with_code(err, code)
+                })
+                .collect()
+        })
+    }
+}
+
+/// `err` with `code`, unless it already has one.
+fn with_code(mut err: ServerError, code: &str) -> ServerError {
+    let extensions = err.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+    err
+}
+
+/// Aliased fields in every operation and fragment of `document`, each counted once
+/// where it is written.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    let operations = document
+        .operations
+        .iter()
+        .map(|(_, operation)| aliases_in(&operation.node.selection_set.node));
+    let fragments = document
+        .fragments
+        .values()
+        .map(|fragment| aliases_in(&fragment.node.selection_set.node));
+    operations.chain(fragments).sum()
+}
+
+fn aliases_in(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(field) => {
+                usize::from(field.node.alias.is_some()) + aliases_in(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => aliases_in(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
