@@ -15,6 +15,7 @@ mod rate_limit;
 mod rest;
 mod state;
 mod telemetry;
+mod views;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;

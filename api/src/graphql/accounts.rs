@@ -1,50 +1,11 @@
 //! GraphQL door to sign-up, sign-in and the caller's own account.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
-use domain::accounts::{Account, Origin, TokenPair};
-use uuid::Uuid;
+use async_graphql::{Context, Object, Result, SimpleObject};
+use domain::accounts::{Origin, TokenPair};
 
 use super::{actor, graphql_error};
 use crate::state::AppState;
-
-/// What an account may do.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::actor::Role")]
-pub enum Role {
-    Client,
-    Therapist,
-    Support,
-    Admin,
-}
-
-/// An account (never its password).
-#[derive(SimpleObject, Clone)]
-#[graphql(name = "Account")]
-pub struct AccountObject {
-    pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    pub disabled: bool,
-    /// The directory profile of a therapist account.
-    pub therapist_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Account> for AccountObject {
-    fn from(a: Account) -> Self {
-        Self {
-            id: a.id,
-            email: a.email,
-            display_name: a.display_name,
-            role: a.role.into(),
-            disabled: a.disabled,
-            therapist_id: a.therapist_id,
-            created_at: a.created_at,
-        }
-    }
-}
+use crate::views;
 
 /// A short-lived access token and a single-use refresh token.
 #[derive(SimpleObject)]
@@ -74,7 +35,7 @@ pub struct AccountQuery;
 #[Object]
 impl AccountQuery {
     /// The signed-in account.
-    async fn me(&self, ctx: &Context<'_>) -> Result<AccountObject> {
+    async fn me(&self, ctx: &Context<'_>) -> Result<views::Account> {
         let state = ctx.data::<AppState>()?;
         let account = state
             .accounts
@@ -97,7 +58,7 @@ impl AccountMutation {
         email: String,
         password: String,
         display_name: String,
-    ) -> Result<AccountObject> {
+    ) -> Result<views::Account> {
         let state = ctx.data::<AppState>()?;
         let origin = ctx.data::<Origin>()?;
         let account = state

@@ -1,19 +1,18 @@
 //! GraphQL door to the support tools: account search, disabling, therapist accounts
 //! and profiles, the audit log. Who may do what is decided in `domain`.
 
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use domain::accounts::{AccountFilter, NewTherapistAccount};
-use domain::audit::AuditEntry;
 use domain::directory::{NewProfile, ProfilePatch};
 use domain::page::{LIST_LIMITS, PageLimits, PageRequest};
 use uuid::Uuid;
 
-use super::accounts::{AccountObject, Role};
 use super::connection::{Connection, connection_of};
 use super::directory::{AcceptingStatus, TherapistObject};
 use super::{actor, graphql_error};
 use crate::state::AppState;
+use crate::views;
+use crate::views::Role;
 use async_graphql::connection::EmptyFields;
 
 /// Narrows the account search.
@@ -23,33 +22,6 @@ pub struct AccountFilterInput {
     pub disabled: Option<bool>,
     /// Case-insensitive start of the email.
     pub email_prefix: Option<String>,
-}
-
-/// One audited action.
-#[derive(SimpleObject, Clone)]
-#[graphql(name = "AuditEntry")]
-pub struct AuditEntryObject {
-    pub id: Uuid,
-    pub actor_id: Uuid,
-    pub action: String,
-    pub target_type: String,
-    pub target_id: Uuid,
-    pub request_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<AuditEntry> for AuditEntryObject {
-    fn from(e: AuditEntry) -> Self {
-        Self {
-            id: e.id,
-            actor_id: e.actor_id,
-            action: e.action,
-            target_type: e.target_type,
-            target_id: e.target_id,
-            request_id: e.request_id,
-            created_at: e.created_at,
-        }
-    }
 }
 
 /// A therapist account and its profile, created together.
@@ -102,7 +74,7 @@ impl AdminQuery {
         last: Option<i32>,
         before: Option<String>,
         filter: Option<AccountFilterInput>,
-    ) -> Result<Connection<AccountObject>> {
+    ) -> Result<Connection<views::Account>> {
         let state = ctx.data::<AppState>()?;
         let page = connection_page(LIST_LIMITS, first, after, last, before)?;
         let filter = filter.unwrap_or_default();
@@ -116,7 +88,7 @@ impl AdminQuery {
             .list(actor(ctx)?, filter, page)
             .await
             .map_err(graphql_error)?;
-        Ok(connection_of(page, AccountObject::from, EmptyFields))
+        Ok(connection_of(page, views::Account::from, EmptyFields))
     }
 
     /// The audit log, newest first (admins).
@@ -127,7 +99,7 @@ impl AdminQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<Connection<AuditEntryObject>> {
+    ) -> Result<Connection<views::AuditEntry>> {
         let state = ctx.data::<AppState>()?;
         let page = connection_page(LIST_LIMITS, first, after, last, before)?;
         let page = state
@@ -135,7 +107,7 @@ impl AdminQuery {
             .list(actor(ctx)?, page)
             .await
             .map_err(graphql_error)?;
-        Ok(connection_of(page, AuditEntryObject::from, EmptyFields))
+        Ok(connection_of(page, views::AuditEntry::from, EmptyFields))
     }
 }
 
@@ -163,12 +135,12 @@ pub struct AdminMutation;
 #[Object]
 impl AdminMutation {
     /// Disable an account (support and admin; only admins disable staff).
-    async fn disable_account(&self, ctx: &Context<'_>, id: Uuid) -> Result<AccountObject> {
+    async fn disable_account(&self, ctx: &Context<'_>, id: Uuid) -> Result<views::Account> {
         set_disabled(ctx, id, true).await
     }
 
     /// Enable a disabled account again.
-    async fn enable_account(&self, ctx: &Context<'_>, id: Uuid) -> Result<AccountObject> {
+    async fn enable_account(&self, ctx: &Context<'_>, id: Uuid) -> Result<views::Account> {
         set_disabled(ctx, id, false).await
     }
 
@@ -177,7 +149,7 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateTherapistInput,
-    ) -> Result<AccountObject> {
+    ) -> Result<views::Account> {
         let state = ctx.data::<AppState>()?;
         let new = NewTherapistAccount {
             email: input.email,
@@ -236,7 +208,7 @@ impl AdminMutation {
     }
 }
 
-async fn set_disabled(ctx: &Context<'_>, id: Uuid, disabled: bool) -> Result<AccountObject> {
+async fn set_disabled(ctx: &Context<'_>, id: Uuid, disabled: bool) -> Result<views::Account> {
     let state = ctx.data::<AppState>()?;
     let account = state
         .accounts

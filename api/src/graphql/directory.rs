@@ -14,24 +14,7 @@ use uuid::Uuid;
 use super::relay::{global_id, parse_global_id};
 use super::{actor, graphql_error, invalid_argument};
 use crate::state::AppState;
-
-/// Whether a therapist takes new clients.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::directory::Accepting")]
-pub enum AcceptingStatus {
-    Accepting,
-    NotAccepting,
-    ExistingClientsOnly,
-    Waitlist,
-}
-
-/// How the client wants to meet.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::directory::Mode")]
-pub enum MeetingMode {
-    Online,
-    InPerson,
-}
+pub use crate::views::{AcceptingStatus, MeetingMode};
 
 /// Directory order; the id always breaks ties.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]

@@ -6,19 +6,10 @@ use domain::events::{Delivery, Event};
 use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
-use super::chat::MessageObject;
 use super::{actor, graphql_error};
 use crate::state::AppState;
-
-/// A presence status.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "domain::events::Status")]
-pub enum PresenceStatus {
-    Online,
-    Away,
-    Busy,
-    Offline,
-}
+use crate::views;
+use crate::views::PresenceStatus;
 
 /// What happened in a conversation.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -40,7 +31,7 @@ pub struct MessageEvent {
     /// The message concerned (created, edited, deleted) or read up to.
     pub seq: Option<i64>,
     /// The message as it now is (created and edited).
-    pub message: Option<MessageObject>,
+    pub message: Option<views::Message>,
     /// Who read (read markers).
     pub account_id: Option<Uuid>,
 }

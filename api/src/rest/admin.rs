@@ -3,10 +3,7 @@
 //! do what is decided in `domain`; every action is audited there.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, Utc};
-use domain::accounts::{Account, AccountFilter, NewTherapistAccount};
-use domain::actor::Role;
-use domain::audit::AuditEntry;
+use domain::accounts::{AccountFilter, NewTherapistAccount};
 use domain::directory::{NewProfile, ProfilePatch};
 use domain::page::{LIST_LIMITS, PageRequest};
 use futures_util::StreamExt;
@@ -19,68 +16,10 @@ use super::therapists::{AcceptingStatus, TherapistDto};
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
+use crate::views;
 
 /// Therapists per keyset batch of the export.
 const EXPORT_BATCH: u64 = 500;
-
-/// An account as support staff see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AccountDto {
-    pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub role: RoleDto,
-    pub disabled: bool,
-    /// The directory profile of a therapist account.
-    pub therapist_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Account> for AccountDto {
-    fn from(a: Account) -> Self {
-        Self {
-            id: a.id,
-            email: a.email,
-            display_name: a.display_name,
-            role: a.role.into(),
-            disabled: a.disabled,
-            therapist_id: a.therapist_id,
-            created_at: a.created_at,
-        }
-    }
-}
-
-/// What an account may do.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RoleDto {
-    Client,
-    Therapist,
-    Support,
-    Admin,
-}
-
-impl From<Role> for RoleDto {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Client => Self::Client,
-            Role::Therapist => Self::Therapist,
-            Role::Support => Self::Support,
-            Role::Admin => Self::Admin,
-        }
-    }
-}
-
-impl From<RoleDto> for Role {
-    fn from(r: RoleDto) -> Self {
-        match r {
-            RoleDto::Client => Self::Client,
-            RoleDto::Therapist => Self::Therapist,
-            RoleDto::Support => Self::Support,
-            RoleDto::Admin => Self::Admin,
-        }
-    }
-}
 
 /// Query of `GET /v1/admin/accounts`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -92,7 +31,7 @@ pub struct ListAccountsQuery {
     pub after: Option<String>,
     pub before: Option<String>,
     #[param(inline)]
-    pub role: Option<RoleDto>,
+    pub role: Option<views::Role>,
     pub disabled: Option<bool>,
     /// Case-insensitive start of the email.
     pub email_prefix: Option<String>,
@@ -115,7 +54,7 @@ pub struct PageQuery {
     security(("bearer" = [])),
     params(ListAccountsQuery),
     responses(
-        (status = 200, description = "One page of accounts", body = Paged<AccountDto>),
+        (status = 200, description = "One page of accounts", body = Paged<views::Account>),
         (status = 400, description = "Bad filter, cursor or page size", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not support staff", body = Problem, content_type = "application/problem+json"),
@@ -136,7 +75,7 @@ pub async fn list_accounts(
         email_prefix: query.email_prefix,
     };
     let page = state.accounts.list(&actor, filter, page).await?;
-    Ok(paged_response(&request, page.map(AccountDto::from)))
+    Ok(paged_response(&request, page.map(views::Account::from)))
 }
 
 /// Disable an account: its sign-ins are revoked and its tokens stop working within
@@ -146,7 +85,7 @@ pub async fn list_accounts(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Account id")),
     responses(
-        (status = 200, description = "The account, now disabled", body = AccountDto),
+        (status = 200, description = "The account, now disabled", body = views::Account),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     ),
@@ -156,7 +95,7 @@ pub async fn disable_account(
     Authenticated(actor): Authenticated,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
-) -> Result<web::Json<AccountDto>, ApiError> {
+) -> Result<web::Json<views::Account>, ApiError> {
     let account = state.accounts.set_disabled(&actor, *id, true).await?;
     Ok(web::Json(account.into()))
 }
@@ -167,7 +106,7 @@ pub async fn disable_account(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Account id")),
     responses(
-        (status = 200, description = "The account, now enabled", body = AccountDto),
+        (status = 200, description = "The account, now enabled", body = views::Account),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     ),
@@ -177,7 +116,7 @@ pub async fn enable_account(
     Authenticated(actor): Authenticated,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
-) -> Result<web::Json<AccountDto>, ApiError> {
+) -> Result<web::Json<views::Account>, ApiError> {
     let account = state.accounts.set_disabled(&actor, *id, false).await?;
     Ok(web::Json(account.into()))
 }
@@ -219,7 +158,7 @@ pub struct CreateTherapistRequest {
 /// A therapist account and its profile.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TherapistAccountDto {
-    pub account: AccountDto,
+    pub account: views::Account,
     pub therapist: TherapistDto,
 }
 
@@ -337,41 +276,13 @@ pub async fn update_therapist(
     Ok(web::Json(therapist.into()))
 }
 
-/// One audited action.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEntryDto {
-    pub id: Uuid,
-    /// The account that acted.
-    pub actor_id: Uuid,
-    /// e.g. `account.disable`, `therapist.create`, `therapist.update`.
-    pub action: String,
-    pub target_type: String,
-    pub target_id: Uuid,
-    pub request_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<AuditEntry> for AuditEntryDto {
-    fn from(e: AuditEntry) -> Self {
-        Self {
-            id: e.id,
-            actor_id: e.actor_id,
-            action: e.action,
-            target_type: e.target_type,
-            target_id: e.target_id,
-            request_id: e.request_id,
-            created_at: e.created_at,
-        }
-    }
-}
-
 /// The audit log, newest first (admins).
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
     params(PageQuery),
     responses(
-        (status = 200, description = "One page of the audit log", body = Paged<AuditEntryDto>),
+        (status = 200, description = "One page of the audit log", body = Paged<views::AuditEntry>),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -385,7 +296,7 @@ pub async fn list_audit(
     let query = query.into_inner();
     let page = PageRequest::rest(LIST_LIMITS, query.limit, query.after, query.before)?;
     let page = state.audit.list(&actor, page).await?;
-    Ok(paged_response(&request, page.map(AuditEntryDto::from)))
+    Ok(paged_response(&request, page.map(views::AuditEntry::from)))
 }
 
 /// The whole directory as NDJSON, one therapist per line in name order, streamed in

@@ -2,118 +2,18 @@
 //! read markers. Membership, seq assignment and idempotency live in `domain::chat`.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, Utc};
-use domain::chat::{Conversation, Member, Message, MessageWindow, WindowRequest};
+use domain::chat::WindowRequest;
 use domain::page::{LIST_LIMITS, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::admin::{PageQuery, RoleDto};
+use super::admin::PageQuery;
 use super::paging::{Paged, paged_response};
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
-
-/// One message; a deleted one keeps its seq, sender and times, with no body.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MessageDto {
-    /// Position in the conversation: 1, 2, 3, … with no gaps, in commit order.
-    pub seq: i64,
-    pub sender_id: Uuid,
-    pub client_msg_id: String,
-    /// The latest body; null when deleted (and for support staff).
-    pub body: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub edited_at: Option<DateTime<Utc>>,
-    pub deleted: bool,
-}
-
-impl From<Message> for MessageDto {
-    fn from(m: Message) -> Self {
-        Self {
-            seq: m.seq,
-            sender_id: m.sender_id,
-            client_msg_id: m.client_msg_id,
-            body: m.body,
-            created_at: m.created_at,
-            edited_at: m.edited_at,
-            deleted: m.deleted,
-        }
-    }
-}
-
-/// A member of a conversation.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberDto {
-    pub account_id: Uuid,
-    pub display_name: String,
-    pub role: RoleDto,
-    /// The newest seq this member has read.
-    pub last_read_seq: i64,
-}
-
-impl From<Member> for MemberDto {
-    fn from(m: Member) -> Self {
-        Self {
-            account_id: m.account_id,
-            display_name: m.display_name,
-            role: m.role.into(),
-            last_read_seq: m.last_read_seq,
-        }
-    }
-}
-
-/// A conversation and its summary.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConversationDto {
-    pub id: Uuid,
-    pub created_by: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub last_activity_at: DateTime<Utc>,
-    pub members: Vec<MemberDto>,
-    /// Messages in all, deleted ones included (= the newest seq).
-    pub message_count: i64,
-    /// Messages after the caller's read marker; null for support staff.
-    pub unread_count: Option<i64>,
-    /// The newest message, as a preview (without body for support staff).
-    pub last_message: Option<MessageDto>,
-}
-
-impl From<Conversation> for ConversationDto {
-    fn from(c: Conversation) -> Self {
-        Self {
-            id: c.id,
-            created_by: c.created_by,
-            created_at: c.created_at,
-            last_activity_at: c.last_activity_at,
-            members: c.members.into_iter().map(Into::into).collect(),
-            message_count: c.message_count,
-            unread_count: c.unread_count,
-            last_message: c.last_message.map(Into::into),
-        }
-    }
-}
-
-/// A window of history, ascending by seq.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MessageWindowDto {
-    pub items: Vec<MessageDto>,
-    /// Messages older than the window exist.
-    pub has_older: bool,
-    /// Messages newer than the window exist.
-    pub has_newer: bool,
-}
-
-impl From<MessageWindow> for MessageWindowDto {
-    fn from(w: MessageWindow) -> Self {
-        Self {
-            items: w.items.into_iter().map(Into::into).collect(),
-            has_older: w.has_older,
-            has_newer: w.has_newer,
-        }
-    }
-}
+use crate::views;
 
 /// Body of `POST /v1/conversations`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -207,7 +107,7 @@ type MessagePath = web::Path<(Uuid, i64)>;
     security(("bearer" = [])),
     request_body = StartConversationRequest,
     responses(
-        (status = 201, description = "The conversation", body = ConversationDto),
+        (status = 201, description = "The conversation", body = views::Conversation),
         (status = 403, description = "Clients cannot start conversations", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad member list", body = Problem, content_type = "application/problem+json"),
     ),
@@ -222,7 +122,7 @@ pub async fn start_conversation(
         .chat
         .start(&actor, body.into_inner().member_ids)
         .await?;
-    Ok(HttpResponse::Created().json(ConversationDto::from(conversation)))
+    Ok(HttpResponse::Created().json(views::Conversation::from(conversation)))
 }
 
 /// The caller's conversations, most recently active first, with unread counts and a
@@ -232,7 +132,7 @@ pub async fn start_conversation(
     security(("bearer" = [])),
     params(PageQuery),
     responses(
-        (status = 200, description = "One page of conversations", body = Paged<ConversationDto>),
+        (status = 200, description = "One page of conversations", body = Paged<views::Conversation>),
         (status = 400, description = "Bad cursor or page size", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -246,7 +146,10 @@ pub async fn list_conversations(
     let query = query.into_inner();
     let page = PageRequest::rest(LIST_LIMITS, query.limit, query.after, query.before)?;
     let page = state.chat.list(&actor, page).await?;
-    Ok(paged_response(&request, page.map(ConversationDto::from)))
+    Ok(paged_response(
+        &request,
+        page.map(views::Conversation::from),
+    ))
 }
 
 /// One conversation's metadata. Non-members get 404.
@@ -255,7 +158,7 @@ pub async fn list_conversations(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Conversation id")),
     responses(
-        (status = 200, description = "The conversation", body = ConversationDto),
+        (status = 200, description = "The conversation", body = views::Conversation),
         (status = 404, description = "No such conversation, or not a member", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -264,7 +167,7 @@ pub async fn get_conversation(
     Authenticated(actor): Authenticated,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
-) -> Result<web::Json<ConversationDto>, ApiError> {
+) -> Result<web::Json<views::Conversation>, ApiError> {
     Ok(web::Json(state.chat.get(&actor, *id).await?.into()))
 }
 
@@ -275,7 +178,7 @@ pub async fn get_conversation(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Conversation id"), WindowQuery),
     responses(
-        (status = 200, description = "The window", body = MessageWindowDto),
+        (status = 200, description = "The window", body = views::MessageWindow),
         (status = 400, description = "Two anchors, a bad seq or limit", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Support staff never read messages", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such conversation, or not a member", body = Problem, content_type = "application/problem+json"),
@@ -287,7 +190,7 @@ pub async fn list_messages(
     id: web::Path<Uuid>,
     query: web::Query<WindowQuery>,
     state: web::Data<AppState>,
-) -> Result<web::Json<MessageWindowDto>, ApiError> {
+) -> Result<web::Json<views::MessageWindow>, ApiError> {
     let q = query.into_inner();
     let request = WindowRequest::new(q.limit, q.before, q.after, q.around, q.older, q.newer)?;
     Ok(web::Json(
@@ -303,8 +206,8 @@ pub async fn list_messages(
     params(("id" = Uuid, Path, description = "Conversation id")),
     request_body = SendMessageRequest,
     responses(
-        (status = 201, description = "Stored", body = MessageDto),
-        (status = 200, description = "A retry: the message stored earlier", body = MessageDto),
+        (status = 201, description = "Stored", body = views::Message),
+        (status = 200, description = "A retry: the message stored earlier", body = views::Message),
         (status = 404, description = "No such conversation, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad body or reused `client_msg_id` (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     ),
@@ -326,7 +229,7 @@ pub async fn send_message(
     } else {
         HttpResponse::Ok()
     };
-    Ok(response.json(MessageDto::from(sent.message)))
+    Ok(response.json(views::Message::from(sent.message)))
 }
 
 /// Edit one of the caller's messages; history shows the latest body.
@@ -336,7 +239,7 @@ pub async fn send_message(
     params(("id" = Uuid, Path, description = "Conversation id"), ("seq" = i64, Path, minimum = 1, description = "Message seq")),
     request_body = EditMessageRequest,
     responses(
-        (status = 200, description = "The edited message", body = MessageDto),
+        (status = 200, description = "The edited message", body = views::Message),
         (status = 403, description = "Not the sender", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such message", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The message is deleted", body = Problem, content_type = "application/problem+json"),
@@ -349,7 +252,7 @@ pub async fn edit_message(
     path: MessagePath,
     body: web::Json<EditMessageRequest>,
     state: web::Data<AppState>,
-) -> Result<web::Json<MessageDto>, ApiError> {
+) -> Result<web::Json<views::Message>, ApiError> {
     let (id, seq) = path.into_inner();
     let message = state
         .chat

@@ -7,54 +7,23 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use domain::DomainError;
-use domain::events::{Delivery, Event, Status};
+use domain::events::{Delivery, Event};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::conversations::MessageDto;
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
+use crate::views;
+use crate::views::PresenceStatus;
 
 /// A comment line this often keeps proxies from closing an idle stream, and lets the
 /// server notice a client that went away (its session then ends).
 const KEEPALIVE: Duration = Duration::from_secs(10);
 /// Most ids one presence query may ask about.
 const MAX_PRESENCE_IDS: usize = 100;
-
-/// A presence status.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum PresenceStatus {
-    Online,
-    Away,
-    Busy,
-    Offline,
-}
-
-impl From<Status> for PresenceStatus {
-    fn from(s: Status) -> Self {
-        match s {
-            Status::Online => Self::Online,
-            Status::Away => Self::Away,
-            Status::Busy => Self::Busy,
-            Status::Offline => Self::Offline,
-        }
-    }
-}
-
-impl From<PresenceStatus> for Status {
-    fn from(s: PresenceStatus) -> Self {
-        match s {
-            PresenceStatus::Online => Self::Online,
-            PresenceStatus::Away => Self::Away,
-            PresenceStatus::Busy => Self::Busy,
-            PresenceStatus::Offline => Self::Offline,
-        }
-    }
-}
 
 /// Body of `PUT /v1/presence`, and one account's status.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -161,7 +130,7 @@ fn frame(event: &Event) -> Option<String> {
             let id = format!("{}:{}", message.conversation_id, message.seq);
             let data = serde_json::json!({
                 "conversation_id": message.conversation_id,
-                "message": MessageDto::from(message.clone()),
+                "message": views::Message::from(message.clone()),
             });
             (name, Some(id), data)
         }

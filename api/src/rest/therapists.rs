@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use domain::directory::{Accepting, Mode, Therapist, TherapistFilter, TherapistOrder};
+use domain::directory::{Mode, Therapist, TherapistFilter, TherapistOrder};
 use domain::page::{LIST_LIMITS, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,6 +13,7 @@ use super::paging::{Paged, paged_response};
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
+pub use crate::views::{AcceptingStatus, MeetingMode};
 
 /// A therapist's public profile.
 #[derive(Debug, Serialize, ToSchema)]
@@ -53,46 +54,6 @@ impl From<Therapist> for TherapistDto {
             updated_at: t.updated_at,
         }
     }
-}
-
-/// Whether a therapist takes new clients.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AcceptingStatus {
-    Accepting,
-    NotAccepting,
-    ExistingClientsOnly,
-    Waitlist,
-}
-
-impl From<Accepting> for AcceptingStatus {
-    fn from(a: Accepting) -> Self {
-        match a {
-            Accepting::Accepting => Self::Accepting,
-            Accepting::NotAccepting => Self::NotAccepting,
-            Accepting::ExistingClientsOnly => Self::ExistingClientsOnly,
-            Accepting::Waitlist => Self::Waitlist,
-        }
-    }
-}
-
-impl From<AcceptingStatus> for Accepting {
-    fn from(a: AcceptingStatus) -> Self {
-        match a {
-            AcceptingStatus::Accepting => Self::Accepting,
-            AcceptingStatus::NotAccepting => Self::NotAccepting,
-            AcceptingStatus::ExistingClientsOnly => Self::ExistingClientsOnly,
-            AcceptingStatus::Waitlist => Self::Waitlist,
-        }
-    }
-}
-
-/// How the client wants to meet.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MeetingMode {
-    Online,
-    InPerson,
 }
 
 /// Directory order.

@@ -1,0 +1,208 @@
+//! What clients see of each resource: one struct serves both doors. REST serialises it
+//! with serde (snake_case, documented by utoipa); GraphQL resolves it with
+//! async-graphql (camelCase). Each is converted from its domain type once, here.
+
+use async_graphql::{Enum, SimpleObject};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]
+#[serde(rename_all = "snake_case")]
+#[graphql(remote = "domain::actor::Role")]
+pub enum Role {
+    Client,
+    Therapist,
+    Support,
+    Admin,
+}
+
+/// Whether a therapist takes new clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]
+#[serde(rename_all = "snake_case")]
+#[graphql(remote = "domain::directory::Accepting")]
+pub enum AcceptingStatus {
+    Accepting,
+    NotAccepting,
+    ExistingClientsOnly,
+    Waitlist,
+}
+
+/// How the client wants to meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]
+#[serde(rename_all = "snake_case")]
+#[graphql(remote = "domain::directory::Mode")]
+pub enum MeetingMode {
+    Online,
+    InPerson,
+}
+
+/// A presence status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]
+#[serde(rename_all = "snake_case")]
+#[graphql(remote = "domain::events::Status")]
+pub enum PresenceStatus {
+    Online,
+    Away,
+    Busy,
+    Offline,
+}
+
+/// An account as support staff see it (never its password).
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+pub struct Account {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// The directory profile of a therapist account.
+    pub therapist_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<domain::accounts::Account> for Account {
+    fn from(a: domain::accounts::Account) -> Self {
+        Self {
+            id: a.id,
+            email: a.email,
+            display_name: a.display_name,
+            role: a.role.into(),
+            disabled: a.disabled,
+            therapist_id: a.therapist_id,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// One audited action.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    /// The account that acted.
+    pub actor_id: Uuid,
+    /// e.g. `account.disable`, `therapist.create`, `therapist.update`.
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Uuid,
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<domain::audit::AuditEntry> for AuditEntry {
+    fn from(e: domain::audit::AuditEntry) -> Self {
+        Self {
+            id: e.id,
+            actor_id: e.actor_id,
+            action: e.action,
+            target_type: e.target_type,
+            target_id: e.target_id,
+            request_id: e.request_id,
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// One message; a deleted one keeps its seq, sender and times, with no body.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+pub struct Message {
+    /// Position in the conversation: 1, 2, 3, … with no gaps, in commit order.
+    pub seq: i64,
+    pub sender_id: Uuid,
+    pub client_msg_id: String,
+    /// The latest body; null when deleted (and for support staff).
+    pub body: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted: bool,
+}
+
+impl From<domain::chat::Message> for Message {
+    fn from(m: domain::chat::Message) -> Self {
+        Self {
+            seq: m.seq,
+            sender_id: m.sender_id,
+            client_msg_id: m.client_msg_id,
+            body: m.body,
+            created_at: m.created_at,
+            edited_at: m.edited_at,
+            deleted: m.deleted,
+        }
+    }
+}
+
+/// A member of a conversation.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+pub struct ConversationMember {
+    pub account_id: Uuid,
+    pub display_name: String,
+    pub role: Role,
+    /// The newest seq this member has read.
+    pub last_read_seq: i64,
+}
+
+impl From<domain::chat::Member> for ConversationMember {
+    fn from(m: domain::chat::Member) -> Self {
+        Self {
+            account_id: m.account_id,
+            display_name: m.display_name,
+            role: m.role.into(),
+            last_read_seq: m.last_read_seq,
+        }
+    }
+}
+
+/// A conversation and its summary.
+// GraphQL adds its history (`messages`, `messagesAround`) in `graphql::chat`.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[graphql(complex)]
+pub struct Conversation {
+    pub id: Uuid,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub members: Vec<ConversationMember>,
+    /// Messages in all, deleted ones included (= the newest seq).
+    pub message_count: i64,
+    /// Messages after the caller's read marker; null for support staff.
+    pub unread_count: Option<i64>,
+    /// The newest message, as a preview (without body for support staff).
+    pub last_message: Option<Message>,
+}
+
+impl From<domain::chat::Conversation> for Conversation {
+    fn from(c: domain::chat::Conversation) -> Self {
+        Self {
+            id: c.id,
+            created_by: c.created_by,
+            created_at: c.created_at,
+            last_activity_at: c.last_activity_at,
+            members: c.members.into_iter().map(Into::into).collect(),
+            message_count: c.message_count,
+            unread_count: c.unread_count,
+            last_message: c.last_message.map(Into::into),
+        }
+    }
+}
+
+/// A window of history, ascending by seq.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+pub struct MessageWindow {
+    pub items: Vec<Message>,
+    /// Messages older than the window exist.
+    pub has_older: bool,
+    /// Messages newer than the window exist.
+    pub has_newer: bool,
+}
+
+impl From<domain::chat::MessageWindow> for MessageWindow {
+    fn from(w: domain::chat::MessageWindow) -> Self {
+        Self {
+            items: w.items.into_iter().map(Into::into).collect(),
+            has_older: w.has_older,
+            has_newer: w.has_newer,
+        }
+    }
+}
