@@ -157,6 +157,7 @@ pub async fn track(
     response
 }
 
+/// Registers `GET /metrics`, outside the OpenAPI document (it is not part of the API).
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.route("/metrics", web::get().to(metrics));
 }
