@@ -101,7 +101,7 @@ fn graphiql_page() -> String {
     <script src="{js}"></script>
     <script>
       const url = new URL('/graphql', window.location.origin);
-      const subscriptionUrl = new URL('/graphql', window.location.origin);
+      const subscriptionUrl = new URL('/graphql/ws', window.location.origin);
       subscriptionUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
       ReactDOM.createRoot(document.getElementById('graphiql')).render(
         React.createElement(GraphiQL, {{
