@@ -3,7 +3,9 @@
 //! OFFSET: a page costs the same at any depth.
 
 use sea_orm::sea_query::Order;
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
+};
 
 use crate::DomainError;
 use crate::sql::past;
@@ -215,9 +217,11 @@ pub(crate) struct Rows<M> {
 }
 
 /// Reads one page of `select` ordered by `keys`, continuing from `position` (the sort
-/// and id values of the cursor's row). Reads `limit + 1` rows, so the flag on the side
-/// it walks toward needs no count; the flag on the side it comes from is one index
-/// probe. Two statements at most, at any depth.
+/// and id values of the cursor's row). Reads `limit + 1` rows past the cursor, so the
+/// flag on the side it walks toward needs no count, and starts at the cursor's own row:
+/// when that row still exists it proves rows lie behind, so a deep page is one
+/// statement like the first. Only when it was deleted meanwhile does one index probe
+/// decide the flag behind.
 pub(crate) async fn read_page<E: EntityTrait>(
     db: &impl ConnectionTrait,
     select: Select<E>,
@@ -244,12 +248,25 @@ pub(crate) async fn read_page<E: EntityTrait>(
             .order_by(keys.sort, order.clone())
             .order_by(keys.id, order)
     };
-    let mut rows = walk(forward, false).limit(page.limit + 1).all(db).await?;
+    let mut rows = match &position {
+        None => walk(forward, false).limit(page.limit + 1).all(db).await?,
+        Some(_) => walk(forward, true).limit(page.limit + 2).all(db).await?,
+    };
+    let anchor_found = match (&position, rows.first()) {
+        (Some((sort, id)), Some(first)) => {
+            first.get(keys.sort) == *sort && first.get(keys.id) == *id
+        }
+        _ => false,
+    };
+    if anchor_found {
+        rows.remove(0);
+    }
     let more_ahead = rows.len() as u64 > page.limit;
     rows.truncate(page.limit as usize);
     let more_behind = match position {
         None => false,
-        // Anything on the other side of the cursor, the cursor's own row included.
+        Some(_) if anchor_found => true,
+        // The cursor's row is gone: is anything left on its side?
         Some(_) => walk(!forward, true).limit(1).one(db).await?.is_some(),
     };
     if forward {

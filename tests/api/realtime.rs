@@ -436,7 +436,10 @@ async fn a_slow_subscriber_is_dropped_without_holding_back_a_fast_one() {
 
     let reader = tokio::spawn(async move {
         let mut seqs = Vec::new();
-        while let Some(Delivery::Event(Event::MessageDeleted { seq, .. })) = fast.next().await {
+        while let Some(Delivery::Event(event)) = fast.next().await {
+            let Event::MessageDeleted { seq, .. } = *event else {
+                break;
+            };
             seqs.push(seq);
             if seqs.len() == 2_000 {
                 break;

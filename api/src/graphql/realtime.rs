@@ -3,6 +3,8 @@
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, Subscription};
 use domain::events::{Delivery, Event};
+use std::sync::Arc;
+
 use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
@@ -106,7 +108,7 @@ impl SubscriptionRoot {
         Ok(subscriber.into_stream().filter_map(move |delivery| {
             std::future::ready(match delivery {
                 Delivery::Event(event) if event.conversation_id() == Some(conversation_id) => {
-                    MessageEvent::of(event)
+                    MessageEvent::of(Arc::unwrap_or_clone(event))
                 }
                 Delivery::Event(_) => None,
                 Delivery::Resync => Some(MessageEvent {
@@ -130,10 +132,13 @@ impl SubscriptionRoot {
         let subscriber = state.hub.subscribe(actor(ctx)?.account_id);
         Ok(subscriber.into_stream().filter_map(|delivery| {
             std::future::ready(match delivery {
-                Delivery::Event(Event::Presence { account_id, status }) => Some(PresenceChange {
-                    account_id,
-                    status: status.into(),
-                }),
+                Delivery::Event(event) => match *event {
+                    Event::Presence { account_id, status } => Some(PresenceChange {
+                        account_id,
+                        status: status.into(),
+                    }),
+                    _ => None,
+                },
                 _ => None,
             })
         }))

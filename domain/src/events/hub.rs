@@ -19,10 +19,11 @@ use crate::presence::PresenceBoard;
 /// Deliveries a subscriber may have waiting before it counts as too slow.
 const BUFFER: usize = 256;
 
-/// What a subscriber receives.
+/// What a subscriber receives. Events are shared, not copied, between recipients: a
+/// buffered delivery costs a pointer, which keeps idle sessions small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    Event(Event),
+    Event(Arc<Event>),
     /// This subscriber fell behind and is closed: resync from the database (windows
     /// `after` the last seq seen) and subscribe again.
     Resync,
@@ -153,14 +154,12 @@ impl Hub {
             _ => envelope.audience.clone(),
         };
         let mut too_slow = Vec::new();
+        let event = Arc::new(envelope.event);
         {
             let slots = self.inner.slots.read().unwrap_or_else(|p| p.into_inner());
             for account in &recipients {
                 for slot in slots.get(account).into_iter().flatten() {
-                    match slot
-                        .sender
-                        .try_send(Delivery::Event(envelope.event.clone()))
-                    {
+                    match slot.sender.try_send(Delivery::Event(event.clone())) {
                         Ok(()) => {
                             self.inner
                                 .metrics
