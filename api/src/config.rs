@@ -98,8 +98,8 @@ pub struct Config {
     /// Milliseconds a user stays online after their last session closes.
     #[arg(long, env = "PORTAL_PRESENCE_GRACE_MS", default_value_t = 2_000)]
     pub presence_grace_ms: u64,
-    /// Password hashes computed at once (default: half the cores, at least one), so a
-    /// login storm cannot take every core from other requests.
+    /// Password hashes computed at once (default: one per core). They run at the
+    /// lowest CPU priority, so a login storm does not take cores from other requests.
     #[arg(long, env = "PORTAL_HASHING_CONCURRENCY")]
     pub hashing_concurrency: Option<usize>,
 }
@@ -167,7 +167,7 @@ impl Config {
                 per_ip_per_minute: self.auth_rate_per_ip,
                 per_email_per_minute: self.auth_rate_per_email,
             },
-            hashing_concurrency: self.hashing_concurrency.unwrap_or((cores / 2).max(1)),
+            hashing_concurrency: self.hashing_concurrency.unwrap_or(cores),
         })
     }
 }

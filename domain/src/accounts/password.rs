@@ -1,13 +1,13 @@
 //! Password rules and argon2id hashing (OWASP parameters: 19 MiB, 2 passes, 1 lane).
-//! Hashing is CPU-bound for tens of milliseconds, so it runs on the blocking pool,
-//! behind a semaphore: a login storm queues for hashing instead of taking every core
-//! from the requests that do not hash.
+//! Hashing is CPU-bound for tens of milliseconds, so it runs off the async runtime on
+//! a small pool of its own threads, at the lowest CPU priority (SCHED_BATCH, nice 19):
+//! a login storm queues for those threads and yields the cores to every request that
+//! does not hash, instead of stretching their tail latency.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use tokio::sync::Semaphore;
 
 use crate::DomainError;
 
@@ -43,18 +43,38 @@ pub(crate) fn check_rules(password: &str) -> Result<(), DomainError> {
     }
 }
 
-/// Hashes and verifies passwords with bounded concurrency.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hashes and verifies passwords on its own low-priority threads.
 #[derive(Debug, Clone)]
 pub(crate) struct Hasher {
-    permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
 impl Hasher {
-    /// At most `concurrency` hashes run at once.
-    pub(crate) fn new(concurrency: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+    /// `threads` hashes run at once; the rest wait their turn.
+    pub(crate) fn new(threads: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-hash-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return, // every Hasher is gone
+                        }
+                    }
+                });
+            if let Err(err) = spawned {
+                tracing::error!(error = %err, "password hashing thread not started");
+            }
         }
+        Self { jobs }
     }
 
     /// The PHC string of `password` with a fresh salt.
@@ -93,13 +113,28 @@ impl Hasher {
         &self,
         work: impl FnOnce() -> Result<T, DomainError> + Send + 'static,
     ) -> Result<T, DomainError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                // The caller may have given up (its request was cancelled): fine.
+                let _ = done.send(work());
+            }))
             .map_err(|_| DomainError::Unavailable)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|_| DomainError::Unavailable)?
+        result.await.map_err(|_| DomainError::Unavailable)?
+    }
+}
+
+/// Puts the calling thread at the lowest normal priority; where that is not
+/// permitted, hashing still works, only without the protection.
+fn lower_priority() {
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+    let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
+    if let Err(err) =
+        set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, policy)
+    {
+        tracing::warn!(error = ?err, "password hashing runs at normal priority");
     }
 }
