@@ -31,8 +31,7 @@ offset=$(pgbench -n -f /tmp/bench-offset.sql -t 10 -c 1 "$URL" 2>/dev/null | awk
 
 cat >/tmp/bench-first-page.sql <<'SQL'
 SELECT "therapists"."id", "therapists"."display_name", "therapists"."sort_name", "therapists"."bio", "therapists"."city", "therapists"."city_key", "therapists"."country", "therapists"."organisation_id", "therapists"."accepting", "therapists"."offers_online", "therapists"."offers_in_person", "therapists"."created_at", "therapists"."updated_at" FROM "therapists" ORDER BY "therapists"."sort_name" ASC, "therapists"."id" ASC LIMIT 21;
-SELECT "therapist_id", "specialty" FROM "therapist_specialties" WHERE "therapist_id" IN (SELECT "id" FROM "therapists" ORDER BY "sort_name", "id" LIMIT 20) ORDER BY "specialty";
-SELECT "therapist_id", "language" FROM "therapist_languages" WHERE "therapist_id" IN (SELECT "id" FROM "therapists" ORDER BY "sort_name", "id" LIMIT 20) ORDER BY "language";
+SELECT "therapist_id", 's' AS "kind", "specialty" AS "value" FROM "therapist_specialties" WHERE "therapist_id" IN (SELECT "id" FROM "therapists" ORDER BY "sort_name", "id" LIMIT 20) UNION ALL SELECT "therapist_id", 'l' AS "kind", "language" AS "value" FROM "therapist_languages" WHERE "therapist_id" IN (SELECT "id" FROM "therapists" ORDER BY "sort_name", "id" LIMIT 20);
 SQL
 raw=$(pgbench -n -M prepared -f /tmp/bench-first-page.sql -c $CONCURRENCY -j 2 -T 15 "$URL" 2>/dev/null | awk '/^tps/ {print $3}')
 rest=$(wrk_rps "$(wrk -t2 -c$CONCURRENCY -d15s -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=20")")

@@ -97,17 +97,19 @@ impl AuditService {
         };
         let position = position.map(|id| (id.into(), id.into()));
         let rows = read_page(&self.db, entry::Entity::find(), keys, position, &page).await?;
-        Ok(Page::new(rows.rows, rows.has_next, rows.has_prev, |row| {
-            self.cursors.seal(SCOPE, &row.id)
-        })
-        .map(|row| AuditEntry {
-            id: row.id,
-            actor_id: row.actor_id,
-            action: row.action,
-            target_type: row.target_type,
-            target_id: row.target_id,
-            request_id: row.request_id,
-            created_at: row.created_at,
-        }))
+        Ok(
+            Page::new(&page, rows.rows, rows.has_next, rows.has_prev, |row| {
+                self.cursors.seal(SCOPE, &row.id)
+            })
+            .map(|row| AuditEntry {
+                id: row.id,
+                actor_id: row.actor_id,
+                action: row.action,
+                target_type: row.target_type,
+                target_id: row.target_id,
+                request_id: row.request_id,
+                created_at: row.created_at,
+            }),
+        )
     }
 }

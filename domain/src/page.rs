@@ -39,6 +39,8 @@ pub struct PageRequest {
     pub direction: Direction,
     /// The cursor to continue from, with the parameter it came in (for error messages).
     pub cursor: Option<(&'static str, String)>,
+    /// Whether every item needs its own cursor (GraphQL edges), not just the ends.
+    pub each_cursor: bool,
 }
 
 impl PageRequest {
@@ -59,11 +61,13 @@ impl PageRequest {
                 limit,
                 direction: Direction::Backward,
                 cursor: Some(("before", before)),
+                each_cursor: false,
             }),
             (after, None) => Ok(Self {
                 limit,
                 direction: Direction::Forward,
                 cursor: after.map(|c| ("after", c)),
+                each_cursor: false,
             }),
         }
     }
@@ -99,16 +103,19 @@ impl PageRequest {
                 limit: last,
                 direction: Direction::Backward,
                 cursor: before.map(|c| ("before", c)),
+                each_cursor: true,
             }),
             (None, None, None, Some(before)) => Ok(Self {
                 limit: limits.default,
                 direction: Direction::Backward,
                 cursor: Some(("before", before)),
+                each_cursor: true,
             }),
             (first, after, None, None) => Ok(Self {
                 limit: first.unwrap_or(limits.default),
                 direction: Direction::Forward,
                 cursor: after.map(|c| ("after", c)),
+                each_cursor: true,
             }),
         }
     }
@@ -119,6 +126,7 @@ impl PageRequest {
             limit,
             direction: Direction::Forward,
             cursor: None,
+            each_cursor: false,
         }
     }
 
@@ -154,7 +162,8 @@ fn check_size(
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// `cursors[i]` continues the list from `items[i]`.
+    /// With `PageRequest::each_cursor`, `cursors[i]` continues the list from
+    /// `items[i]`; otherwise only the first and the last item's cursors are here.
     pub cursors: Vec<String>,
     /// Rows exist after the last item.
     pub has_next: bool,
@@ -163,15 +172,26 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// A page of `rows` in list order, each given its cursor.
+    /// A page of `rows` in list order answering `request`: every row gets its cursor
+    /// when the request wants them all (connections), else only the first and the last
+    /// (all a REST page links to; signing cursors nobody uses is wasted work).
     pub(crate) fn new(
+        request: &PageRequest,
         rows: Vec<T>,
         has_next: bool,
         has_prev: bool,
         cursor_of: impl Fn(&T) -> String,
     ) -> Self {
+        let cursors = match (request.each_cursor, rows.first(), rows.last()) {
+            (true, _, _) => rows.iter().map(cursor_of).collect(),
+            (false, Some(first), Some(last)) if rows.len() > 1 => {
+                vec![cursor_of(first), cursor_of(last)]
+            }
+            (false, Some(only), _) => vec![cursor_of(only)],
+            _ => Vec::new(),
+        };
         Self {
-            cursors: rows.iter().map(cursor_of).collect(),
+            cursors,
             items: rows,
             has_next,
             has_prev,

@@ -316,11 +316,13 @@ impl AccountService {
         let position = position.map(|AccountPosition(email, id)| (email.into(), id.into()));
         let select = account::Entity::find().filter(condition);
         let rows = read_page(&self.db, select, keys, position, &page).await?;
-        Ok(Page::new(rows.rows, rows.has_next, rows.has_prev, |row| {
-            self.cursors
-                .seal(&scope, &AccountPosition(row.email.clone(), row.id))
-        })
-        .map(Account::from))
+        Ok(
+            Page::new(&page, rows.rows, rows.has_next, rows.has_prev, |row| {
+                self.cursors
+                    .seal(&scope, &AccountPosition(row.email.clone(), row.id))
+            })
+            .map(Account::from),
+        )
     }
 
     /// Disables or re-enables an account; support and admin only, audited. Support

@@ -124,7 +124,7 @@ impl ChatService {
         let select = member::Entity::find().filter(member::Column::AccountId.eq(actor.account_id));
         let position = position.map(|ListPosition(at, id)| (at.into(), id.into()));
         let rows = read_page(&self.db, select, keys, position, &page).await?;
-        let page = Page::new(rows.rows, rows.has_next, rows.has_prev, |row| {
+        let page = Page::new(&page, rows.rows, rows.has_next, rows.has_prev, |row| {
             self.cursors.seal(
                 &scope,
                 &ListPosition(row.last_activity_at, row.conversation_id),

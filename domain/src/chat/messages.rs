@@ -346,6 +346,7 @@ impl ChatService {
             .window(actor, id, WindowRequest { limit, anchor })
             .await?;
         Ok(Page::new(
+            &page,
             window.items,
             window.has_newer,
             window.has_older,

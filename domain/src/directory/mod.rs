@@ -9,8 +9,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
+use sea_orm::sea_query::{Expr, Query, UnionType};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Value,
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    Value,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -23,7 +25,7 @@ pub use profile::{NewProfile, ProfilePatch};
 use crate::DomainError;
 use crate::actor::Actor;
 use crate::cursor::CursorKey;
-use crate::page::{Direction, Keyset, Page, PageRequest, read_page};
+use crate::page::{Keyset, Page, PageRequest, read_page};
 
 /// A therapist as every door shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +43,14 @@ pub struct Therapist {
     pub offers_in_person: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// One specialty (`kind` "s") or language ("l") of a therapist.
+#[derive(Debug, FromQueryResult)]
+struct Tag {
+    therapist_id: Uuid,
+    kind: String,
+    value: String,
 }
 
 /// Where a cursor points: the sort value of its row and the row's id.
@@ -95,16 +105,20 @@ impl DirectoryService {
         let (keys, position) = keyset(order, position);
         let base = therapist::Entity::find().filter(filter.condition());
         let rows = read_page(&self.db, base, keys, position, &page).await?;
-        let cursors: Vec<String> = rows
-            .rows
-            .iter()
-            .map(|row| self.cursors.seal(&scope, &position_of(row, order)))
-            .collect();
-        Ok(Page {
-            items: self.with_tags(rows.rows).await?,
+        let page = Page::new(&page, rows.rows, rows.has_next, rows.has_prev, |row| {
+            self.cursors.seal(&scope, &position_of(row, order))
+        });
+        let Page {
+            items,
             cursors,
-            has_next: rows.has_next,
-            has_prev: rows.has_prev,
+            has_next,
+            has_prev,
+        } = page;
+        Ok(Page {
+            items: self.with_tags(items).await?,
+            cursors,
+            has_next,
+            has_prev,
         })
     }
 
@@ -162,9 +176,8 @@ impl DirectoryService {
                         .await?;
                     let next = match (page.has_next, page.end_cursor()) {
                         (true, Some(end)) => Some(PageRequest {
-                            limit: batch,
-                            direction: Direction::Forward,
                             cursor: Some(("after", end.to_owned())),
+                            ..PageRequest::first(batch)
                         }),
                         _ => None,
                     };
@@ -183,29 +196,36 @@ impl DirectoryService {
             return Ok(Vec::new());
         }
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        // Both tag tables in one round trip.
+        let specialties_of = Query::select()
+            .column(specialty::Column::TherapistId)
+            .expr_as(Expr::val("s"), "kind")
+            .expr_as(Expr::col(specialty::Column::Specialty), "value")
+            .from(specialty::Entity)
+            .and_where(specialty::Column::TherapistId.is_in(ids.clone()))
+            .to_owned();
+        let languages_of = Query::select()
+            .column(language::Column::TherapistId)
+            .expr_as(Expr::val("l"), "kind")
+            .expr_as(Expr::col(language::Column::Language), "value")
+            .from(language::Entity)
+            .and_where(language::Column::TherapistId.is_in(ids))
+            .to_owned();
+        let mut both = specialties_of;
+        both.union(UnionType::All, languages_of);
+        let statement = self.db.get_database_backend().build(&both);
         let mut specialties: HashMap<Uuid, Vec<String>> = HashMap::new();
-        for row in specialty::Entity::find()
-            .filter(specialty::Column::TherapistId.is_in(ids.clone()))
-            .order_by_asc(specialty::Column::Specialty)
-            .all(&self.db)
-            .await?
-        {
-            specialties
-                .entry(row.therapist_id)
-                .or_default()
-                .push(row.specialty);
-        }
         let mut languages: HashMap<Uuid, Vec<String>> = HashMap::new();
-        for row in language::Entity::find()
-            .filter(language::Column::TherapistId.is_in(ids))
-            .order_by_asc(language::Column::Language)
-            .all(&self.db)
-            .await?
-        {
-            languages
-                .entry(row.therapist_id)
-                .or_default()
-                .push(row.language);
+        for tag in Tag::find_by_statement(statement).all(&self.db).await? {
+            let list = if tag.kind == "s" {
+                &mut specialties
+            } else {
+                &mut languages
+            };
+            list.entry(tag.therapist_id).or_default().push(tag.value);
+        }
+        for list in specialties.values_mut().chain(languages.values_mut()) {
+            list.sort_unstable();
         }
         Ok(rows
             .into_iter()
