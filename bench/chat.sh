@@ -29,9 +29,10 @@ login() {
 }
 TOKEN=$(login "$member"); SMALL_TOKEN=$(login "$small_member")
 
-newest=$("$BENCH" latency --url "$BASE/v1/conversations/$big/messages?limit=50" --token "$TOKEN" --requests 300)
-deep=$("$BENCH" latency --url "$BASE/v1/conversations/$big/messages?limit=50&before=1000" --token "$TOKEN" --requests 300)
-around=$("$BENCH" latency --url "$BASE/v1/conversations/$big/messages?around=500000" --token "$TOKEN" --requests 300)
+three=$("$BENCH" latency --url "$BASE/v1/conversations/$big/messages?limit=50" \
+  --url "$BASE/v1/conversations/$big/messages?limit=50&before=1000" \
+  --url "$BASE/v1/conversations/$big/messages?around=500000" --token "$TOKEN" --requests 1000)
+newest=$(sed -n 1p <<<"$three"); deep=$(sed -n 2p <<<"$three"); around=$(sed -n 3p <<<"$three")
 short=$("$BENCH" latency --url "$BASE/v1/conversations/$small/messages?limit=50" --token "$SMALL_TOKEN" --requests 300)
 one=$("$BENCH" sends --base "$BASE" --database-url "$URL" --secret "$SECRET" --senders 16 --conversations 1 --seconds 10)
 many=$("$BENCH" sends --base "$BASE" --database-url "$URL" --secret "$SECRET" --senders 16 --conversations 16 --seconds 10)

@@ -19,10 +19,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Latency of `requests` sequential GETs of one URL.
+    /// Latency of `requests` sequential GETs of each URL, taken in turns (one request
+    /// of each, then again) so that drift in the machine's load hits every URL alike.
     Latency {
-        #[arg(long)]
-        url: String,
+        #[arg(long, required = true)]
+        url: Vec<String>,
         #[arg(long)]
         token: String,
         #[arg(long, default_value_t = 200)]
@@ -89,22 +90,28 @@ fn print(value: Value) {
 async fn main() {
     match Cli::parse().command {
         Command::Latency {
-            url,
+            url: urls,
             token,
             requests,
         } => {
             let client = reqwest::Client::new();
             // Warm the connection and the server's caches first.
-            for _ in 0..10 {
-                measure::get(&client, &url, &token).await;
+            for url in &urls {
+                for _ in 0..10 {
+                    measure::get(&client, url, &token).await;
+                }
             }
-            let mut samples = Vec::with_capacity(requests);
+            let mut samples = vec![Vec::with_capacity(requests); urls.len()];
             for _ in 0..requests {
-                let started = Instant::now();
-                measure::get(&client, &url, &token).await;
-                samples.push(started.elapsed());
+                for (url, samples) in urls.iter().zip(samples.iter_mut()) {
+                    let started = Instant::now();
+                    measure::get(&client, url, &token).await;
+                    samples.push(started.elapsed());
+                }
             }
-            print(json!({ "url": url, "latency": measure::summary(&mut samples) }));
+            for (url, mut samples) in urls.into_iter().zip(samples) {
+                print(json!({ "url": url, "latency": measure::summary(&mut samples) }));
+            }
         }
         Command::Walk { url, token, depth } => {
             let client = reqwest::Client::new();
