@@ -13,6 +13,7 @@ pub mod openapi;
 mod problem;
 mod rate_limit;
 mod rest;
+mod shutdown;
 mod state;
 mod telemetry;
 mod views;
@@ -57,6 +58,7 @@ pub struct Application {
     local_addr: SocketAddr,
     statements: StatementCounter,
     demo: Option<DemoAccounts>,
+    shutdown: shutdown::Shutdown,
 }
 
 impl Application {
@@ -102,6 +104,7 @@ impl Application {
             hub,
             cors_origins.clone(),
         );
+        let shutdown = state.shutdown.clone();
         let schema = graphql::build_schema(state.clone());
         let openapi = web::Data::new(openapi::document_json());
         let rate_limit = web::Data::new(rate_limit::RateLimit::new(
@@ -139,6 +142,8 @@ impl Application {
                 .wrap(from_fn(auth::with_request_id))
         })
         .shutdown_timeout(config.shutdown_timeout_secs)
+        // Signals are handled in `run_until_stopped`, which tells sessions first.
+        .disable_signals()
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
@@ -148,6 +153,7 @@ impl Application {
             local_addr,
             statements,
             demo,
+            shutdown,
         })
     }
 
@@ -166,8 +172,20 @@ impl Application {
         self.statements.clone()
     }
 
-    /// Serves until the process is told to stop.
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections, tells
+    /// WebSocket and SSE sessions to reconnect elsewhere, and returns once in-flight
+    /// requests have finished (or the shutdown timeout has passed).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let mut server = self.server;
+        let handle = server.handle();
+        tokio::select! {
+            result = &mut server => return result,
+            signalled = shutdown::signalled() => signalled?,
+        }
+        tracing::info!("stopping: finishing in-flight requests, closing sessions");
+        // The stop command is sent here and carried out while `server` is polled.
+        drop(handle.stop(true));
+        self.shutdown.begin();
+        server.await
     }
 }

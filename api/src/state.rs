@@ -9,6 +9,7 @@ use domain::directory::DirectoryService;
 use domain::events::Hub;
 
 use crate::metrics::Metrics;
+use crate::shutdown::Shutdown;
 
 /// Shared by REST handlers (as `web::Data`) and GraphQL resolvers (as schema data).
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct AppState {
     pub allowed_origins: Vec<String>,
     /// Counters for `/metrics`; realtime code reports sessions and presence here.
     pub metrics: Metrics,
+    /// Tells WebSocket and SSE sessions when the node stops.
+    pub shutdown: Shutdown,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
             hub,
             allowed_origins,
             storage,
+            shutdown: Shutdown::default(),
         }
     }
 }

@@ -8,7 +8,11 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::helpers::TEST_JWT_SECRET;
+use domain::actor::Role;
+use domain::database::Storage;
+use serde_json::{Value, json};
+
+use crate::helpers::{TEST_JWT_SECRET, TestAccount, create_account_in};
 
 /// A running `portal serve` whose stdout and stderr lines are collected.
 pub struct PortalProcess {
@@ -65,6 +69,26 @@ impl PortalProcess {
             address: format!("http://{address}"),
             output,
         }
+    }
+
+    /// A new account with `role` in `storage` (this process's database), signed in
+    /// through this process; returns the account and its access token.
+    pub async fn signed_in(&self, storage: &Storage, role: Role) -> (TestAccount, String) {
+        let account = create_account_in(storage, role).await;
+        let tokens: Value = reqwest::Client::new()
+            .post(format!("{}/v1/auth/login", self.address))
+            .json(&json!({ "email": account.email, "password": account.password }))
+            .send()
+            .await
+            .expect("answered")
+            .json()
+            .await
+            .expect("a token pair");
+        let token = tokens["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned();
+        (account, token)
     }
 
     /// Every line written so far, stdout and stderr interleaved.

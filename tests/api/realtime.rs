@@ -11,18 +11,29 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
-use crate::helpers::{Backend, TestAccount, TestApp, TestDatabase, test_config};
+use domain::database::Storage;
+
+use crate::helpers::{Backend, TestAccount, TestApp, TestDatabase};
+use crate::process::PortalProcess;
 
 const WAIT: Duration = Duration::from_secs(10);
 
 /// A Server-Sent-Events client.
-struct Sse {
+pub(crate) struct Sse {
     body: futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     buffer: String,
 }
 
+/// One event of the stream.
+struct SseEvent {
+    name: String,
+    data: Value,
+    id: Option<String>,
+    retry: Option<u64>,
+}
+
 impl Sse {
-    async fn open(address: &str, token: &str, last_event_id: Option<&str>) -> Self {
+    pub(crate) async fn open(address: &str, token: &str, last_event_id: Option<&str>) -> Self {
         let mut request = reqwest::Client::new()
             .get(format!("{address}/v1/events"))
             .bearer_auth(token);
@@ -38,13 +49,13 @@ impl Sse {
         }
     }
 
-    /// The next event (name, data, id), or `None` when `within` passes first.
-    async fn next(&mut self, within: Duration) -> Option<(String, Value, Option<String>)> {
+    /// The next event, or `None` when `within` passes first or the stream ends.
+    async fn next_event(&mut self, within: Duration) -> Option<SseEvent> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let frame: String = self.buffer.drain(..end + 2).collect();
-                let (mut name, mut data, mut id) = (None, None, None);
+                let (mut name, mut data, mut id, mut retry) = (None, None, None, None);
                 for line in frame.lines() {
                     if let Some(v) = line.strip_prefix("event: ") {
                         name = Some(v.to_owned());
@@ -52,10 +63,18 @@ impl Sse {
                         data = Some(serde_json::from_str(v).expect("JSON data"));
                     } else if let Some(v) = line.strip_prefix("id: ") {
                         id = Some(v.to_owned());
+                    } else if let Some(v) = line.strip_prefix("retry: ") {
+                        retry = Some(v.parse().expect("retry is a number of milliseconds"));
                     }
                 }
                 if let Some(name) = name {
-                    return Some((name, data.unwrap_or(Value::Null), id));
+                    let data = data.unwrap_or(Value::Null);
+                    return Some(SseEvent {
+                        name,
+                        data,
+                        id,
+                        retry,
+                    });
                 }
                 continue; // a keepalive comment
             }
@@ -67,17 +86,45 @@ impl Sse {
         }
     }
 
+    /// The next event (name, data, id), or `None` when `within` passes first.
+    async fn next(&mut self, within: Duration) -> Option<(String, Value, Option<String>)> {
+        let event = self.next_event(within).await?;
+        Some((event.name, event.data, event.id))
+    }
+
     /// The next event named `name`, skipping others.
     async fn next_named(&mut self, name: &str) -> (Value, Option<String>) {
+        let (data, id, _) = self.next_named_with_retry(name).await;
+        (data, id)
+    }
+
+    async fn next_named_with_retry(&mut self, name: &str) -> (Value, Option<String>, Option<u64>) {
         loop {
-            let (got, data, id) = self
-                .next(WAIT)
+            let event = self
+                .next_event(WAIT)
                 .await
                 .unwrap_or_else(|| panic!("no {name} event"));
-            if got == name {
-                return (data, id);
+            if event.name == name {
+                return (event.data, event.id, event.retry);
             }
         }
+    }
+
+    /// The next event named `name` and the `retry:` delay sent with it.
+    pub(crate) async fn next_with_retry(&mut self, name: &str) -> (Value, Option<u64>) {
+        let (data, _, retry) = self.next_named_with_retry(name).await;
+        (data, retry)
+    }
+
+    /// Whether the server ends the stream (rather than `WAIT` passing first).
+    pub(crate) async fn ended(&mut self) -> bool {
+        matches!(
+            tokio::time::timeout(WAIT, async {
+                while let Some(Ok(_)) = self.body.next().await {}
+            })
+            .await,
+            Ok(())
+        )
     }
 }
 
@@ -85,7 +132,7 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A graphql-transport-ws client.
-async fn ws_connect(address: &str) -> Socket {
+pub(crate) async fn ws_connect(address: &str) -> Socket {
     let url = format!("{}/graphql/ws", address.replacen("http", "ws", 1));
     let mut request = url.into_client_request().expect("a request");
     request.headers_mut().insert(
@@ -98,7 +145,7 @@ async fn ws_connect(address: &str) -> Socket {
         .0
 }
 
-async fn ws_send(socket: &mut Socket, message: Value) {
+pub(crate) async fn ws_send(socket: &mut Socket, message: Value) {
     socket
         .send(WsMessage::text(message.to_string()))
         .await
@@ -106,7 +153,7 @@ async fn ws_send(socket: &mut Socket, message: Value) {
 }
 
 /// The next JSON message, or the close frame's code as `{"close": code}`.
-async fn ws_next(socket: &mut Socket) -> Value {
+pub(crate) async fn ws_next(socket: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(WAIT, socket.next())
             .await
@@ -122,7 +169,7 @@ async fn ws_next(socket: &mut Socket) -> Value {
     }
 }
 
-async fn ws_signed_in(address: &str, token: &str) -> Socket {
+pub(crate) async fn ws_signed_in(address: &str, token: &str) -> Socket {
     let mut socket = ws_connect(address).await;
     ws_send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
     assert_eq!(ws_next(&mut socket).await["type"], "connection_ack");
@@ -493,43 +540,60 @@ async fn a_slow_subscriber_is_dropped_without_holding_back_a_fast_one() {
     let _ = Status::Online;
 }
 
-/// Two `portal` nodes on one PostgreSQL database and the local NATS server: a client
-/// listening on one node hears what is sent and who comes online on the other.
+/// Two `portal` processes on one PostgreSQL database and the local NATS server: a
+/// client listening on one node hears what is sent and who comes online on the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_events_and_presence_over_nats() {
     let db = TestDatabase::create(Backend::Postgres).await;
+    let nats = std::env::var("PORTAL_TEST_NATS_URL")
+        .unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned());
     let subject = format!("portal.test.{}", Uuid::now_v7().simple());
-    let mut first_config = test_config(db.url());
-    first_config.bus_url = Some(
-        std::env::var("PORTAL_TEST_NATS_URL")
-            .unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned()),
-    );
-    first_config.bus_subject = subject.clone();
-    let second_config = first_config.clone();
-    let url = db.url().to_owned();
-    let first = TestApp::boot(db, first_config).await;
-    let second = api::Application::build(second_config)
+    let bus = [
+        ("PORTAL_BUS_URL", nats.as_str()),
+        ("PORTAL_BUS_SUBJECT", subject.as_str()),
+    ];
+    let first = PortalProcess::serve(db.url(), &bus);
+    let second = PortalProcess::serve(db.url(), &bus);
+    let storage = Storage::connect(db.url(), 2).await.expect("a connection");
+    let (therapist, therapist_token) = second.signed_in(&storage, Role::Therapist).await;
+    let (client, client_token) = first.signed_in(&storage, Role::Client).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/conversations", second.address))
+        .bearer_auth(&therapist_token)
+        .json(&json!({ "member_ids": [client.id] }))
+        .send()
         .await
-        .expect("the second node boots");
-    let second_address = format!("http://{}", second.local_addr());
-    tokio::spawn(second.run_until_stopped());
-    let _ = url;
+        .expect("answered");
+    assert_eq!(response.status(), 201);
+    let conversation = response.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
 
-    let chat = chat(&first).await;
-    let mut listening = Sse::open(&first.address, &chat.client_token, None).await;
-    let _therapist_online = Sse::open(&second_address, &chat.therapist_token, None).await;
+    let mut listening = Sse::open(&first.address, &client_token, None).await;
+    let mut messages = ws_signed_in(&first.address, &client_token).await;
+    ws_send(
+        &mut messages,
+        json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($id: UUID!) { messageEvents(conversationId: $id) { kind seq message { body } } }",
+            "variables": { "id": conversation } } }),
+    )
+    .await;
+    ws_send(&mut messages, json!({ "type": "ping" })).await;
+    assert_eq!(ws_next(&mut messages).await["type"], "pong");
+    let _therapist_online = Sse::open(&second.address, &therapist_token, None).await;
     let (online, _) = listening.next_named("presence").await;
     assert_eq!(
         online,
-        json!({ "account_id": chat.therapist.id, "status": "online" })
+        json!({ "account_id": therapist.id, "status": "online" })
     );
 
     let response = reqwest::Client::new()
         .post(format!(
-            "{second_address}/v1/conversations/{}/messages",
-            chat.conversation
+            "{}/v1/conversations/{conversation}/messages",
+            second.address
         ))
-        .bearer_auth(&chat.therapist_token)
+        .bearer_auth(&therapist_token)
         .json(&json!({ "body": "across nodes", "client_msg_id": "x-1" }))
         .send()
         .await
@@ -537,5 +601,11 @@ async fn two_nodes_share_events_and_presence_over_nats() {
     assert_eq!(response.status(), 201);
     let (created, _) = listening.next_named("message_created").await;
     assert_eq!(created["message"]["body"], "across nodes");
-    assert_eq!(created["conversation_id"], json!(chat.conversation));
+    assert_eq!(created["conversation_id"], json!(conversation));
+    let event = ws_next(&mut messages).await;
+    assert_eq!(
+        event["payload"]["data"]["messageEvents"],
+        json!({ "kind": "CREATED", "seq": 1, "message": { "body": "across nodes" } }),
+        "{event}"
+    );
 }

@@ -9,12 +9,12 @@ mod directory;
 mod limits;
 mod realtime;
 mod relay;
+mod websocket;
 
 use std::sync::Arc;
 
 use actix_web::{HttpMessage, HttpRequest, web};
 use async_graphql::{Context, ErrorExtensions, MergedObject, Schema};
-use async_graphql_actix_web::{GraphQLResponse, GraphQLSubscription};
 use domain::DomainError;
 use domain::actor::Actor;
 
@@ -93,10 +93,10 @@ async fn execute(
     state: web::Data<AppState>,
     http: HttpRequest,
     request: web::Json<async_graphql::BatchRequest>,
-) -> GraphQLResponse {
+) -> actix_web::HttpResponse {
     let batch = request.into_inner();
     if let Some(refusal) = limits::refuse_large_batch(&batch) {
-        return refusal.into();
+        return respond(&refusal.into());
     }
     let caller = match bearer_token(&http) {
         Ok(None) => Caller::Anonymous,
@@ -112,7 +112,20 @@ async fn execute(
     let batch = batch
         .data(Arc::new(caller))
         .data(crate::rest::origin(&http));
-    schema.execute_batch(batch).await.into()
+    respond(&schema.execute_batch(batch).await)
+}
+
+/// A GraphQL answer over HTTP: 200 with the response (errors included) as JSON.
+fn respond(response: &async_graphql::BatchResponse) -> actix_web::HttpResponse {
+    match serde_json::to_vec(response) {
+        Ok(body) => actix_web::HttpResponse::Ok()
+            .content_type("application/graphql-response+json")
+            .body(body),
+        Err(err) => {
+            tracing::error!(error = %err, "a GraphQL response could not be serialised");
+            actix_web::HttpResponse::InternalServerError().finish()
+        }
+    }
 }
 
 /// Opens a graphql-transport-ws connection. Browsers may connect only from this
@@ -133,10 +146,15 @@ async fn subscribe(
         )
         .response());
     }
+    let shutdown = state.shutdown.clone();
     let state = state.get_ref().clone();
     let request_id = http.extensions().get::<RequestId>().map(|r| r.0.clone());
-    GraphQLSubscription::new(schema.get_ref().clone())
-        .on_connection_init(move |init| async move {
+    websocket::start(
+        schema.get_ref().clone(),
+        shutdown,
+        &http,
+        payload,
+        move |init| async move {
             let token = ["Authorization", "authorization"]
                 .iter()
                 .find_map(|key| init.get(*key).and_then(|v| v.as_str()))
@@ -164,8 +182,8 @@ async fn subscribe(
             data.insert(Arc::new(Caller::Known(actor)));
             data.insert(session);
             Ok(data)
-        })
-        .start(&http, payload)
+        },
+    )
 }
 
 /// Whether a WebSocket upgrade may proceed: non-browser clients send no `Origin`;

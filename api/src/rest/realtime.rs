@@ -166,7 +166,9 @@ fn frame(event: &Event) -> Option<String> {
 /// messages, read markers and contacts' presence. While the stream is open the user
 /// is online. With `Last-Event-ID` (`<conversation>:<seq>`), missed messages are
 /// replayed from the database first. A client that falls too far behind gets an
-/// `event: resync` and the stream ends: reload from the last seq and reconnect.
+/// `event: resync` and the stream ends: reload from the last seq and reconnect. When
+/// the node stops, the stream ends with `event: reconnect` (and a `retry:` delay):
+/// reconnect, with `Last-Event-ID`, to reach another node.
 #[utoipa::path(
     tag = "realtime",
     security(("bearer" = [])),
@@ -212,8 +214,16 @@ pub async fn events(
         tick.tick().await;
         Some((Some(": keepalive\n\n".to_owned()), tick))
     });
+    // When the node stops: a reconnect hint, then the end of the stream.
+    let stopping = stream::once(state.shutdown.started()).flat_map(|()| {
+        let hint = format!(
+            "retry: {}\nevent: reconnect\ndata: {{}}\n\n",
+            crate::shutdown::RECONNECT_AFTER_MS
+        );
+        stream::iter([Some(hint), None])
+    });
     let body = stream::iter(replay.into_iter().map(Some))
-        .chain(stream::select(live, keepalive))
+        .chain(stream::select(stream::select(live, keepalive), stopping))
         .take_while(|frame| std::future::ready(frame.is_some()))
         .filter_map(|frame| std::future::ready(frame.filter(|f| !f.is_empty())))
         .map(|frame| Ok::<_, actix_web::Error>(web::Bytes::from(frame)));
