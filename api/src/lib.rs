@@ -1,6 +1,7 @@
 //! The therapist portal's HTTP and GraphQL doors. `Application::build` assembles what
 //! `portal serve` runs and what the tests boot: migrations, services, routes.
 
+mod acquire_waits;
 mod auth;
 pub mod cli;
 pub mod config;

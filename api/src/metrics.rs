@@ -1,7 +1,8 @@
 //! Prometheus metrics at `GET /metrics` (text format 0.0.4): HTTP requests by route
 //! template and status with latency histograms, the database pool and statement count
-//! (read at scrape time from `Storage`), and the real-time counters of the event hub
-//! (sessions, presence changes, fan-out, slow subscribers, presence's statements).
+//! (read at scrape time from `Storage`), waits for a pooled connection, and the
+//! real-time counters of the event hub (sessions, presence changes, fan-out, slow
+//! subscribers, presence's statements).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -75,6 +76,11 @@ impl Metrics {
             "http_request_duration_seconds",
             "Time from receiving a request to sending its response head, by method and route template",
             latency.clone(),
+        );
+        registry.register(
+            "db_pool_acquire_wait_seconds",
+            "Time a statement waited for a pooled database connection (process-wide)",
+            crate::acquire_waits::histogram(),
         );
         registry.register_collector(Box::new(StorageCollector(storage)));
         registry.register_collector(Box::new(HubCollector(hub)));

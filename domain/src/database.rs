@@ -21,6 +21,13 @@ const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 const MARIADB_SESSION: &str =
     "SET SESSION max_statement_time = 30, optimizer_switch = 'semijoin=off,materialization=off'";
 
+/// sqlx reports how long each connection acquire waited as a tracing event (target
+/// [`ACQUIRE_EVENT_TARGET`], field `acquired_after_secs`) at this level; `/metrics`
+/// turns them into a histogram. Nothing else listens at trace level in production.
+const ACQUIRE_TIME_LEVEL: log::LevelFilter = log::LevelFilter::Trace;
+/// Target of sqlx's acquire-time events.
+pub const ACQUIRE_EVENT_TARGET: &str = "sqlx::pool::acquire";
+
 /// Counts statements sent to the database, for tests and metrics.
 #[derive(Debug, Clone, Default)]
 pub struct StatementCounter(Arc<AtomicU64>);
@@ -58,14 +65,17 @@ impl Storage {
             });
         options
             .statement_timeout(STATEMENT_TIMEOUT)
+            .map_sqlx_sqlite_pool_opts(|pool| pool.acquire_time_level(ACQUIRE_TIME_LEVEL))
+            .map_sqlx_postgres_pool_opts(|pool| pool.acquire_time_level(ACQUIRE_TIME_LEVEL))
             .map_sqlx_mysql_pool_opts(|pool| {
-                pool.after_connect(|conn, _| {
-                    Box::pin(async move {
-                        sqlx::Executor::execute(conn, MARIADB_SESSION)
-                            .await
-                            .map(drop)
+                pool.acquire_time_level(ACQUIRE_TIME_LEVEL)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::Executor::execute(conn, MARIADB_SESSION)
+                                .await
+                                .map(drop)
+                        })
                     })
-                })
             });
         let mut db = Database::connect(options).await?;
         let statements = StatementCounter::default();

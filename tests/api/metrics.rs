@@ -1,6 +1,10 @@
 //! `/metrics` speaks the Prometheus text format and labels requests by route template.
 
-use crate::helpers::{Backend, TestApp};
+use domain::actor::Role;
+use domain::database::Storage;
+
+use crate::helpers::{Backend, TestApp, TestDatabase};
+use crate::process::PortalProcess;
 
 /// The value of the sample `name{labels}` (labels exactly as rendered), if present.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -112,3 +116,41 @@ async fn realtime_sessions_and_presence_are_counted(backend: Backend) {
     drop(stream);
 }
 on_every_backend!(realtime_sessions_and_presence_are_counted);
+
+/// Waits for a pooled connection are timed (sqlx reports them as tracing events; the
+/// process's subscriber turns them into a histogram), so a pool that is too small
+/// shows before requests start failing with 503.
+async fn waits_for_a_database_connection_are_timed(backend: Backend) {
+    let db = TestDatabase::create(backend).await;
+    let portal = PortalProcess::serve(db.url(), &[]);
+    let metrics = || async {
+        reqwest::get(format!("{}/metrics", portal.address))
+            .await
+            .expect("answered")
+            .text()
+            .await
+            .expect("a text body")
+    };
+    let before = sample(&metrics().await, "db_pool_acquire_wait_seconds_count").unwrap_or(0.0);
+    let storage = Storage::connect(db.url(), 2).await.expect("a connection");
+    let (_, token) = portal.signed_in(&storage, Role::Client).await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/therapists?limit=5", portal.address))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), 200);
+
+    let text = metrics().await;
+    let after = sample(&text, "db_pool_acquire_wait_seconds_count").expect("the histogram");
+    assert!(
+        after > before,
+        "sign-in and a page took connections: {text}"
+    );
+    assert!(
+        text.contains(r#"db_pool_acquire_wait_seconds_bucket{le="0.001"}"#),
+        "{text}"
+    );
+}
+on_every_backend!(waits_for_a_database_connection_are_timed);
