@@ -54,6 +54,14 @@ token() {
 
 # wrk_rps OUTPUT: requests per second from wrk's output.
 wrk_rps() { awk '/Requests\/sec/ {print $2}' <<<"$1"; }
+# wrk_ok_rps OUTPUT: the same, refusing a run with any failed or non-2xx request (an
+# expired token, say), which measured nothing.
+wrk_ok_rps() {
+  if grep -qE 'Non-2xx|Socket errors' <<<"$1"; then
+    echo "wrk saw failed requests:" >&2; echo "$1" >&2; return 1
+  fi
+  wrk_rps "$1"
+}
 # wrk_p99_ms OUTPUT: the 99th percentile latency in ms from `wrk --latency` output.
 wrk_p99_ms() {
   awk '$1 == "99%" { v=$2; if (v ~ /us$/) { sub(/us$/,"",v); v=v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v=v*1000 } print v }' <<<"$1"
