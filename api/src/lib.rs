@@ -20,12 +20,16 @@ mod telemetry;
 mod views;
 
 use std::net::{SocketAddr, TcpListener};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_http::HttpService;
+use actix_service::{fn_factory, fn_service, map_config};
+use actix_web::dev::AppConfig;
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, ErrorHandlers, NormalizePath, TrailingSlash, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use domain::cursor::CursorKey;
 use domain::database::{StatementCounter, Storage};
 use domain::events::{Bus, Hub, InProcessBus, NatsBus};
@@ -60,6 +64,7 @@ pub struct Application {
     statements: StatementCounter,
     demo: Option<DemoAccounts>,
     shutdown: shutdown::Shutdown,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -107,13 +112,14 @@ impl Application {
         );
         let shutdown = state.shutdown.clone();
         let schema = graphql::build_schema(state.clone());
+        let (upgrade_state, upgrade_schema) = (state.clone(), schema.clone());
         let openapi = web::Data::new(openapi::document_json());
         let rate_limit = web::Data::new(rate_limit::RateLimit::new(
             config.rate_limit_per_second,
             config.rate_limit_burst,
         ));
 
-        let mut server = HttpServer::new(move || {
+        let app = move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
                 .app_data(web::Data::new(state.clone()))
@@ -141,20 +147,45 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(problem::fill_empty_error))
                 .wrap(from_fn(metrics::track))
                 .wrap(from_fn(auth::with_request_id))
-        })
-        .shutdown_timeout(config.shutdown_timeout_secs)
-        // Signals are handled in `run_until_stopped`, which tells sessions first.
-        .disable_signals()
-        .listen(listener)?;
-        if let Some(workers) = config.workers {
-            server = server.workers(workers);
-        }
+        };
+        let workers = config.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        // actix-web's `HttpServer` cannot route upgrades around the app; this is what it
+        // builds, plus the WebSocket upgrade hook (see `graphql::websocket`).
+        let server = actix_server::Server::build()
+            .workers(workers)
+            .shutdown_timeout(config.shutdown_timeout_secs)
+            // Signals are handled in `run_until_stopped`, which tells sessions first.
+            .disable_signals()
+            .listen("portal", listener, move || {
+                let upgrades = Rc::new(graphql::websocket::Upgrades {
+                    schema: upgrade_schema.clone(),
+                    state: upgrade_state.clone(),
+                });
+                let upgrade = fn_factory(move || {
+                    let upgrades = upgrades.clone();
+                    async move {
+                        Ok::<_, ()>(fn_service(move |(request, framed)| {
+                            graphql::websocket::upgrade(upgrades.clone(), request, framed)
+                        }))
+                    }
+                });
+                HttpService::build()
+                    .local_addr(local_addr)
+                    .upgrade(upgrade)
+                    // The app config's host and address only stand in for a request
+                    // without a Host header; nothing here builds URLs from them.
+                    .finish(map_config(app(), |_| AppConfig::default()))
+                    .tcp()
+            })?;
         Ok(Self {
             server: server.run(),
             local_addr,
             statements,
             demo,
             shutdown,
+            shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
         })
     }
 
@@ -183,10 +214,17 @@ impl Application {
             result = &mut server => return result,
             signalled = shutdown::signalled() => signalled?,
         }
-        tracing::info!("stopping: finishing in-flight requests, closing sessions");
+        tracing::info!("stopping: closing sessions, finishing in-flight requests");
+        self.shutdown.begin();
+        // WebSocket sessions run outside the requests the server waits for: they must
+        // have sent their close frames before the workers stop. Meanwhile `server`
+        // keeps running (a new session is told to reconnect at once).
+        tokio::select! {
+            result = &mut server => return result,
+            () = self.shutdown.sessions_closed(self.shutdown_timeout) => {}
+        }
         // The stop command is sent here and carried out while `server` is polled.
         drop(handle.stop(true));
-        self.shutdown.begin();
         server.await
     }
 }

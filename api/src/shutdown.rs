@@ -3,31 +3,66 @@
 //! and close with a reconnect hint, instead of being cut when the shutdown timeout
 //! runs out.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
 use tokio::sync::watch;
 
 /// Delay a client should wait before reconnecting after a shutdown hint: long enough
 /// for a load balancer to notice this node is gone.
 pub const RECONNECT_AFTER_MS: u64 = 1_000;
 
-/// Announces that this node is stopping. Cloned into every session.
+/// Announces that this node is stopping, and counts the WebSocket sessions that run
+/// as tasks of their own (outside any request the server would wait for).
 #[derive(Debug, Clone)]
-pub struct Shutdown(watch::Sender<bool>);
+pub struct Shutdown {
+    stopping: watch::Sender<bool>,
+    sessions: Arc<AtomicUsize>,
+}
 
 impl Default for Shutdown {
     fn default() -> Self {
-        Self(watch::Sender::new(false))
+        Self {
+            stopping: watch::Sender::new(false),
+            sessions: Arc::default(),
+        }
+    }
+}
+
+/// Held by a running session; dropping it counts the session closed.
+#[derive(Debug)]
+pub struct OpenSession(Arc<AtomicUsize>);
+
+impl Drop for OpenSession {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 impl Shutdown {
     /// Tells every session, present and future, that the node is stopping.
     pub fn begin(&self) {
-        self.0.send_replace(true);
+        self.stopping.send_replace(true);
+    }
+
+    /// Counts a session open until the returned guard is dropped.
+    pub fn session_opened(&self) -> OpenSession {
+        self.sessions.fetch_add(1, Ordering::Relaxed);
+        OpenSession(self.sessions.clone())
+    }
+
+    /// Completes when no counted session is open, or after `limit`.
+    pub async fn sessions_closed(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.sessions.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Completes once `begin` has been called (at once if it already was).
     pub fn started(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut stopping = self.0.subscribe();
+        let mut stopping = self.stopping.subscribe();
         async move {
             // An error means the sender is gone, which only happens when the whole
             // application is dropped: stopping, too.

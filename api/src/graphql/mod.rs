@@ -9,7 +9,7 @@ mod directory;
 mod limits;
 mod realtime;
 mod relay;
-mod websocket;
+pub(crate) mod websocket;
 
 use std::sync::Arc;
 
@@ -128,76 +128,34 @@ fn respond(response: &async_graphql::BatchResponse) -> actix_web::HttpResponse {
     }
 }
 
-/// Opens a graphql-transport-ws connection. Browsers may connect only from this
-/// server's origin or an allowed one; `connection_init` must carry
-/// `{"Authorization": "Bearer <token>"}`, else the connection is refused. While it is
-/// open, the user is online.
-async fn subscribe(
-    schema: web::Data<PortalSchema>,
-    state: web::Data<AppState>,
-    http: HttpRequest,
-    payload: web::Payload,
-) -> actix_web::Result<actix_web::HttpResponse> {
-    if !origin_allowed(&http, &state.allowed_origins) {
-        return Ok(crate::problem::Problem::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "origin_not_allowed",
-            Some("this origin may not open a WebSocket here".to_owned()),
-        )
-        .response());
-    }
-    let shutdown = state.shutdown.clone();
-    let state = state.get_ref().clone();
-    let request_id = http.extensions().get::<RequestId>().map(|r| r.0.clone());
-    websocket::start(
-        schema.get_ref().clone(),
-        shutdown,
-        &http,
-        payload,
-        move |init| async move {
-            let token = ["Authorization", "authorization"]
-                .iter()
-                .find_map(|key| init.get(*key).and_then(|v| v.as_str()))
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .ok_or_else(|| {
-                    error_of(&DomainError::Unauthenticated(
-                        "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
-                    ))
-                })?;
-            let mut actor = state
-                .accounts
-                .authenticate(token)
-                .await
-                .map_err(graphql_error)?;
-            actor.request_id = request_id;
-            let session = state
-                .hub
-                .connect(actor.account_id)
-                .await
-                .map_err(graphql_error)?;
-            let mut data = async_graphql::Data::default();
-            data.insert(Arc::new(Caller::Known(actor)));
-            data.insert(session);
-            Ok(data)
-        },
+/// `GET /graphql/ws` without an upgrade: WebSocket upgrades never reach the routes
+/// (see `websocket`), so a plain request is told what is expected.
+async fn subscribe() -> actix_web::HttpResponse {
+    let mut response = crate::problem::Problem::new(
+        actix_web::http::StatusCode::UPGRADE_REQUIRED,
+        "upgrade_required",
+        Some("open a WebSocket (graphql-transport-ws) here".to_owned()),
     )
+    .response();
+    response.headers_mut().insert(
+        actix_web::http::header::UPGRADE,
+        actix_web::http::header::HeaderValue::from_static("websocket"),
+    );
+    response
 }
 
-/// Whether a WebSocket upgrade may proceed: non-browser clients send no `Origin`;
-/// browsers may come from this server's own origin or a configured one.
-fn origin_allowed(http: &HttpRequest, allowed: &[String]) -> bool {
-    let Some(origin) = http.headers().get(actix_web::http::header::ORIGIN) else {
-        return true;
-    };
+/// Whether a browser's WebSocket may open: from this server's own origin (`host`) or a
+/// configured one.
+fn origin_allowed(
+    origin: &actix_web::http::header::HeaderValue,
+    host: &str,
+    allowed: &[String],
+) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    let own = http.connection_info().host().to_owned();
-    let host = origin.split_once("://").map_or(origin, |(_, host)| host);
-    host == own || allowed.iter().any(|a| a.trim_end_matches('/') == origin)
+    let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
+    origin_host == host || allowed.iter().any(|a| a.trim_end_matches('/') == origin)
 }
 
 /// The signed-in caller, or an `unauthenticated` error.

@@ -1,144 +1,444 @@
 //! GraphQL subscriptions over WebSocket (graphql-transport-ws, or the older graphql-ws
-//! of subscriptions-transport-ws): one task per connection that moves frames between
-//! the socket and async-graphql's protocol state machine. Kept to one small task and
-//! its buffers, because idle connections are most of a node's memory; it also
-//! watches the client's liveness and closes with 1012 when the node stops.
+//! of subscriptions-transport-ws) at `/graphql/ws`.
+//!
+//! Upgrades arrive through actix-http's upgrade hook, not an actix-web route: the
+//! connection then leaves the HTTP dispatcher, whose two 8 KiB buffers would otherwise
+//! stay allocated for the whole life of every session. Idle sessions are most of a
+//! node's memory, so a session here holds its socket and protocol state only, and
+//! allocates read and write buffers per message. The loop also watches the client's
+//! liveness and closes with 1012 (service restart) when the node stops.
 
-use std::cell::Cell;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io;
 use std::rc::Rc;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use actix_web::http::header::SEC_WEBSOCKET_PROTOCOL;
-use actix_web::{HttpRequest, HttpResponse, web};
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
-use async_graphql::Data;
+use actix_codec::{Decoder, Encoder, Framed};
+use actix_http::body::BodySize;
+use actix_http::h1;
+use actix_http::ws::{self, CloseCode, CloseReason, Frame, Item};
+use actix_http::{Request, Response};
+use actix_web::HttpMessage;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::{Bytes, BytesMut};
 use async_graphql::http::{WebSocket, WebSocketProtocols, WsMessage};
-use futures_util::{StreamExt, future};
+use domain::DomainError;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
-use super::PortalSchema;
+use super::{Caller, PortalSchema, error_of, graphql_error};
+use crate::auth::REQUEST_ID;
 use crate::problem::Problem;
-use crate::shutdown::Shutdown;
+use crate::state::AppState;
 
+/// The one path that upgrades.
+pub const PATH: &str = "/graphql/ws";
 /// A ping this often tells a live client from a vanished one.
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// A client that has sent nothing (not even a pong) for this long is gone.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
 /// Largest message a client may send, continuation frames included.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Read granularity; a buffer is only held while a message is being read.
+const READ_CHUNK: usize = 1024;
 
-/// Upgrades `http` to a WebSocket speaking the GraphQL sub-protocol the client
-/// offered, and runs the connection on this worker. `on_init` checks the
-/// `connection_init` payload and yields the connection's data.
-pub fn start<OnInit, InitFuture>(
-    schema: PortalSchema,
-    shutdown: Shutdown,
-    http: &HttpRequest,
-    payload: web::Payload,
-    on_init: OnInit,
-) -> actix_web::Result<HttpResponse>
-where
-    OnInit: FnOnce(serde_json::Value) -> InitFuture + Send + 'static,
-    InitFuture: Future<Output = async_graphql::Result<Data>> + Send + 'static,
-{
-    let Some(protocol) = offered_protocol(http) else {
-        return Ok(Problem::new(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "unsupported_subprotocol",
-            Some("Sec-WebSocket-Protocol must offer graphql-transport-ws".to_owned()),
-        )
-        .response());
-    };
-    let (response, session, messages) =
-        actix_ws::handle_with_protocols(http, payload, &[protocol.sec_websocket_protocol()])?;
-    let messages = messages
-        .max_frame_size(MAX_MESSAGE_BYTES)
-        .aggregate_continuations()
-        .max_continuation_size(MAX_MESSAGE_BYTES);
-    actix_web::rt::spawn(async move {
-        // Any frame from the client proves it is there; only text and binary frames
-        // carry protocol messages. The stream ends at the client's close frame.
-        let last_heard = Rc::new(Cell::new(Instant::now()));
-        let heard = last_heard.clone();
-        let pong = session.clone();
-        let incoming = messages
-            .take_while(|message| {
-                future::ready(matches!(message, Ok(m) if !matches!(m, AggregatedMessage::Close(_))))
-            })
-            .filter_map(move |message| {
-                heard.set(Instant::now());
-                let mut pong = pong.clone();
-                async move {
-                    match message {
-                        Ok(AggregatedMessage::Text(text)) => Some(text.into_bytes()),
-                        Ok(AggregatedMessage::Binary(bytes)) => Some(bytes),
-                        Ok(AggregatedMessage::Ping(bytes)) => {
-                            // A failed pong means the socket is closing; the read side ends too.
-                            pong.pong(&bytes).await.ok();
-                            None
-                        }
-                        _ => None,
-                    }
-                }
-            });
-        let graphql = WebSocket::new(schema, incoming, protocol).on_connection_init(on_init);
-        serve(graphql, session, shutdown, &last_heard).await;
-    });
-    Ok(response)
+/// What every upgrade on a worker needs.
+pub struct Upgrades {
+    pub schema: PortalSchema,
+    pub state: AppState,
 }
 
-/// The client's first supported protocol in `Sec-WebSocket-Protocol`.
-fn offered_protocol(http: &HttpRequest) -> Option<WebSocketProtocols> {
-    http.headers()
-        .get(SEC_WEBSOCKET_PROTOCOL)?
-        .to_str()
-        .ok()?
-        .split(',')
-        .find_map(|offered| WebSocketProtocols::from_str(offered.trim()).ok())
-}
-
-/// Sends what the protocol produces until it or the client ends the connection, the
-/// client goes silent, or the node stops.
-async fn serve(
-    graphql: impl futures_util::Stream<Item = WsMessage>,
-    mut session: Session,
-    shutdown: Shutdown,
-    last_heard: &Cell<Instant>,
-) {
-    tokio::pin!(graphql);
-    let stopping = shutdown.started();
-    tokio::pin!(stopping);
-    let mut heartbeat =
-        tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
-    let close = loop {
-        tokio::select! {
-            outgoing = graphql.next() => match outgoing {
-                Some(WsMessage::Text(text)) => {
-                    if session.text(text).await.is_err() {
-                        return; // the client is gone
-                    }
-                }
-                Some(WsMessage::Close(code, reason)) => {
-                    break Some(CloseReason { code: code.into(), description: Some(reason) });
-                }
-                None => break None,
-            },
-            _ = heartbeat.tick() => {
-                if last_heard.get().elapsed() > CLIENT_TIMEOUT {
-                    break Some(CloseReason { code: CloseCode::Away, description: Some("no answer to pings".to_owned()) });
-                }
-                if session.ping(b"").await.is_err() {
-                    return;
-                }
+/// Handles an HTTP/1.1 upgrade request: a graphql WebSocket at [`PATH`], else a
+/// problem answer. Runs the session to its end on the connection's own task.
+pub async fn upgrade(
+    upgrades: Rc<Upgrades>,
+    request: Request,
+    mut framed: Framed<TcpStream, h1::Codec>,
+) -> Result<(), actix_web::Error> {
+    let request_id = request_id(&request);
+    let protocol = match accept(&upgrades.state, &request) {
+        Ok(protocol) => protocol,
+        Err(problem) => {
+            let problem = *problem;
+            let body = Bytes::from(serde_json::to_vec(&problem).unwrap_or_default());
+            let mut response = Response::with_body(
+                StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
+                (),
+            );
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/problem+json"),
+            );
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            if let Ok(id) = HeaderValue::from_str(&request_id) {
+                headers.insert(REQUEST_ID, id);
             }
-            () = &mut stopping => {
-                break Some(CloseReason {
-                    code: CloseCode::Restart,
-                    description: Some("server restarting: reconnect".to_owned()),
-                });
-            }
+            let length = BodySize::Sized(body.len() as u64);
+            framed.send(h1::Message::Item((response, length))).await?;
+            framed.send(h1::Message::Chunk(Some(body))).await?;
+            return Ok(());
         }
     };
-    // Closing a socket the client already closed fails harmlessly.
-    session.close(close).await.ok();
+    let mut response = ws::handshake_response(request.head()).finish().drop_body();
+    // Pooled request heads are large; this one is not needed any more.
+    drop(request);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::SEC_WEBSOCKET_PROTOCOL,
+        HeaderValue::from_static(protocol.sec_websocket_protocol()),
+    );
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID, id);
+    }
+    framed
+        .send(h1::Message::Item((response, BodySize::None)))
+        .await?;
+    let parts = framed.into_parts();
+    // Only bytes the client already sent are kept, not the dispatcher's buffers.
+    let unread = BytesMut::from(&parts.read_buf[..]);
+    let state = upgrades.state.clone();
+    let on_init = move |init: serde_json::Value| connection_init(state, request_id, init);
+    let inbox = Inbox::new();
+    let graphql = WebSocket::new(upgrades.schema.clone(), Inbox::stream(&inbox), protocol)
+        .on_connection_init(on_init);
+    let session = Session::new(parts.io, unread, inbox);
+    let shutdown = &upgrades.state.shutdown;
+    // A task of its own, so that the HTTP connection (and its dispatcher) ends here;
+    // the guard lets shutdown wait until every session has sent its close frame.
+    let open = shutdown.session_opened();
+    let stopping = shutdown.started();
+    actix_web::rt::spawn(async move {
+        session.run(graphql, stopping).await;
+        drop(open);
+    });
+    Ok(())
+}
+
+/// The sub-protocol to speak, or why the upgrade is refused. Browsers may connect only
+/// from this server's own origin or a configured one; other clients send no `Origin`.
+fn accept(state: &AppState, request: &Request) -> Result<WebSocketProtocols, Box<Problem>> {
+    let path = request.path().trim_end_matches('/');
+    if path != PATH {
+        return Err(Box::new(Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            Some(format!("only {PATH} accepts an upgrade")),
+        )));
+    }
+    let headers = request.headers();
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !super::origin_allowed(origin, host, &state.allowed_origins) {
+            return Err(Box::new(Problem::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                Some("this origin may not open a WebSocket here".to_owned()),
+            )));
+        }
+    }
+    let is_websocket = headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !is_websocket || ws::verify_handshake(request.head()).is_err() {
+        return Err(Box::new(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_upgrade",
+            Some("a WebSocket upgrade (version 13) is expected here".to_owned()),
+        )));
+    }
+    headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|offered| {
+            offered
+                .split(',')
+                .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
+        })
+        .ok_or_else(|| {
+            Box::new(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_subprotocol",
+                Some("Sec-WebSocket-Protocol must offer graphql-transport-ws".to_owned()),
+            ))
+        })
+}
+
+/// The client's `X-Request-Id` when it is sane, else a new one.
+fn request_id(request: &Request) -> String {
+    request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+}
+
+/// `connection_init` must carry `{"Authorization": "Bearer <token>"}`; the session
+/// then counts its user as online until it closes.
+async fn connection_init(
+    state: AppState,
+    request_id: String,
+    init: serde_json::Value,
+) -> async_graphql::Result<async_graphql::Data> {
+    let token = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|key| init.get(*key).and_then(|v| v.as_str()))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| {
+            error_of(&DomainError::Unauthenticated(
+                "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
+            ))
+        })?;
+    let mut actor = state
+        .accounts
+        .authenticate(token)
+        .await
+        .map_err(graphql_error)?;
+    actor.request_id = Some(request_id);
+    let session = state
+        .hub
+        .connect(actor.account_id)
+        .await
+        .map_err(graphql_error)?;
+    let mut data = async_graphql::Data::default();
+    data.insert(Arc::new(Caller::Known(actor)));
+    data.insert(session);
+    Ok(data)
+}
+
+/// Protocol messages read from the socket, waiting for the GraphQL state machine.
+#[derive(Default)]
+struct Inbox {
+    messages: VecDeque<Bytes>,
+    closed: bool,
+    waker: Option<Waker>,
+}
+
+type SharedInbox = Rc<RefCell<Inbox>>;
+
+impl Inbox {
+    fn new() -> SharedInbox {
+        Rc::new(RefCell::new(Self::default()))
+    }
+
+    fn stream(inbox: &SharedInbox) -> impl futures_util::Stream<Item = Bytes> + use<> {
+        let inbox = inbox.clone();
+        futures_util::stream::poll_fn(move |cx| {
+            let mut inbox = inbox.borrow_mut();
+            if let Some(message) = inbox.messages.pop_front() {
+                Poll::Ready(Some(message))
+            } else if inbox.closed {
+                Poll::Ready(None)
+            } else {
+                inbox.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    }
+}
+
+/// One upgraded connection.
+struct Session {
+    io: TcpStream,
+    codec: ws::Codec,
+    unread: BytesMut,
+    /// A message arriving in continuation frames.
+    partial: Option<BytesMut>,
+    /// A ping's payload, answered on the loop's next turn.
+    pong: Option<Bytes>,
+    inbox: SharedInbox,
+    last_heard: Instant,
+}
+
+/// What the loop does next.
+enum Turn {
+    Readable(io::Result<()>),
+    Outgoing(Option<WsMessage>),
+    Heartbeat,
+    Stopping,
+}
+
+/// Ends the session with this close frame (`None`: close without a reason).
+type Close = Option<CloseReason>;
+
+impl Session {
+    fn new(io: TcpStream, unread: BytesMut, inbox: SharedInbox) -> Self {
+        Self {
+            io,
+            codec: ws::Codec::new().max_size(MAX_MESSAGE_BYTES),
+            unread,
+            partial: None,
+            pong: None,
+            inbox,
+            last_heard: Instant::now(),
+        }
+    }
+
+    /// Moves frames between the socket and `graphql` until either side ends, the client
+    /// goes silent, or `stopping` completes.
+    async fn run(
+        mut self,
+        graphql: impl futures_util::Stream<Item = WsMessage>,
+        stopping: impl Future<Output = ()>,
+    ) {
+        tokio::pin!(graphql);
+        tokio::pin!(stopping);
+        let mut heartbeat =
+            tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+        // Frames that arrived together with the upgrade request.
+        let mut close = self.receive();
+        while close.is_none() {
+            if let Some(ping) = self.pong.take()
+                && self.send(ws::Message::Pong(ping)).await.is_err()
+            {
+                return;
+            }
+            let turn = tokio::select! {
+                readable = self.io.readable() => Turn::Readable(readable),
+                outgoing = graphql.next() => Turn::Outgoing(outgoing),
+                _ = heartbeat.tick() => Turn::Heartbeat,
+                () = &mut stopping => Turn::Stopping,
+            };
+            close = match turn {
+                Turn::Readable(Ok(())) => self.read(),
+                Turn::Readable(Err(_)) => return,
+                Turn::Outgoing(Some(WsMessage::Text(text))) => {
+                    if self.send(ws::Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                    None
+                }
+                Turn::Outgoing(Some(WsMessage::Close(code, reason))) => Some(Some(CloseReason {
+                    code: code.into(),
+                    description: Some(reason),
+                })),
+                Turn::Outgoing(None) => Some(None),
+                Turn::Heartbeat if self.last_heard.elapsed() > CLIENT_TIMEOUT => {
+                    Some(Some(CloseReason {
+                        code: CloseCode::Away,
+                        description: Some("no answer to pings".to_owned()),
+                    }))
+                }
+                Turn::Heartbeat => {
+                    if self.send(ws::Message::Ping(Bytes::new())).await.is_err() {
+                        return;
+                    }
+                    None
+                }
+                Turn::Stopping => Some(Some(CloseReason {
+                    code: CloseCode::Restart,
+                    description: Some("server restarting: reconnect".to_owned()),
+                })),
+            };
+        }
+        self.inbox.borrow_mut().closed = true;
+        if let Some(reason) = close {
+            // The client may be gone already; nothing is left to do either way.
+            self.send(ws::Message::Close(reason)).await.ok();
+        }
+        self.io.shutdown().await.ok();
+    }
+
+    /// Reads what the socket has, then handles every complete frame.
+    fn read(&mut self) -> Option<Close> {
+        self.unread.reserve(READ_CHUNK);
+        match self.io.try_read_buf(&mut self.unread) {
+            Ok(0) => return Some(None),
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return None,
+            Err(_) => return Some(None),
+        }
+        self.receive()
+    }
+
+    /// Handles every complete frame among the unread bytes.
+    fn receive(&mut self) -> Option<Close> {
+        let ended = loop {
+            let frame = match self.codec.decode(&mut self.unread) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break None,
+                Err(ws::ProtocolError::Overflow) => break Some(Some(CloseCode::Size.into())),
+                Err(_) => break Some(Some(CloseCode::Protocol.into())),
+            };
+            self.last_heard = Instant::now();
+            if let Some(close) = self.frame(frame) {
+                break Some(close);
+            }
+        };
+        if self.unread.is_empty() {
+            // An idle session holds no read buffer.
+            self.unread = BytesMut::new();
+        }
+        ended
+    }
+
+    /// One frame: complete messages go to the inbox, a ping is answered next turn.
+    fn frame(&mut self, frame: Frame) -> Option<Close> {
+        match frame {
+            Frame::Text(message) | Frame::Binary(message) if self.partial.is_none() => {
+                self.deliver(message);
+            }
+            Frame::Continuation(Item::FirstText(first) | Item::FirstBinary(first))
+                if self.partial.is_none() =>
+            {
+                self.partial = Some(BytesMut::from(&first[..]));
+            }
+            Frame::Continuation(Item::Continue(more)) if self.partial.is_some() => {
+                return self.extend_partial(&more, false);
+            }
+            Frame::Continuation(Item::Last(last)) if self.partial.is_some() => {
+                return self.extend_partial(&last, true);
+            }
+            Frame::Ping(payload) => self.pong = Some(payload),
+            Frame::Pong(_) => {}
+            Frame::Close(reason) => return Some(reason),
+            // Interleaved or unexpected continuation frames.
+            _ => return Some(Some(CloseCode::Protocol.into())),
+        }
+        None
+    }
+
+    fn extend_partial(&mut self, bytes: &[u8], last: bool) -> Option<Close> {
+        let partial = self.partial.get_or_insert_with(BytesMut::new);
+        partial.extend_from_slice(bytes);
+        if partial.len() > MAX_MESSAGE_BYTES {
+            return Some(Some(CloseCode::Size.into()));
+        }
+        if last && let Some(message) = self.partial.take() {
+            self.deliver(message.freeze());
+        }
+        None
+    }
+
+    /// Hands a complete message to the GraphQL state machine.
+    fn deliver(&self, message: Bytes) {
+        let mut inbox = self.inbox.borrow_mut();
+        inbox.messages.push_back(message);
+        if let Some(waker) = inbox.waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// Encodes and writes one message; the write buffer lives only meanwhile.
+    async fn send(&mut self, message: ws::Message) -> io::Result<()> {
+        let mut out = BytesMut::new();
+        self.codec
+            .encode(message, &mut out)
+            .map_err(|err| io::Error::other(err.to_string()))?;
+        self.io.write_all(&out).await
+    }
 }
