@@ -119,6 +119,7 @@ impl Application {
             config.rate_limit_burst,
         ));
 
+        let upgrade_rate_limit = rate_limit.clone();
         let app = move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -162,6 +163,7 @@ impl Application {
                 let upgrades = Rc::new(graphql::websocket::Upgrades {
                     schema: upgrade_schema.clone(),
                     state: upgrade_state.clone(),
+                    rate_limit: upgrade_rate_limit.get_ref().clone(),
                 });
                 let upgrade = fn_factory(move || {
                     let upgrades = upgrades.clone();

@@ -39,7 +39,7 @@ impl RateLimit {
     }
 
     /// `Err(seconds to wait)` when `client` is over its quota.
-    fn check(&self, client: IpAddr) -> Result<(), u64> {
+    pub(crate) fn check(&self, client: IpAddr) -> Result<(), u64> {
         let Some(limiter) = &self.0 else {
             return Ok(());
         };
@@ -66,19 +66,28 @@ pub async fn limit(
     if let (false, Some(limiter), Some(client)) = (exempt, limiter, client)
         && let Err(wait) = limiter.check(client)
     {
-        let mut response = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            Some(format!(
-                "too many requests from this client; retry in {wait} s"
-            )),
-        )
-        .response();
+        let mut response = over_quota(wait).response();
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+            .insert(header::RETRY_AFTER, retry_after(wait));
         let (request, _) = request.into_parts();
         return Ok(ServiceResponse::new(request, response).map_into_right_body());
     }
     Ok(next.call(request).await?.map_into_left_body())
+}
+
+/// The answer to a client over its quota; it may retry after `wait` seconds.
+pub(crate) fn over_quota(wait: u64) -> Problem {
+    Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        Some(format!(
+            "too many requests from this client; retry in {wait} s"
+        )),
+    )
+}
+
+/// `Retry-After` for a wait of `wait` seconds (at least one).
+pub(crate) fn retry_after(wait: u64) -> HeaderValue {
+    HeaderValue::from(wait.max(1))
 }

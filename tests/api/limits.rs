@@ -277,3 +277,49 @@ fn malformed_cors_origins_are_refused_at_start() {
         Ok(vec!["https://a.example.org".to_owned()])
     );
 }
+
+/// WebSocket upgrades are answered before the app's middleware runs; the per-client
+/// limit still applies to them.
+async fn websocket_upgrades_count_against_the_rate_limit(backend: Backend) {
+    use tokio_tungstenite::tungstenite::Error;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let db = TestDatabase::create(backend).await;
+    let mut config = test_config(db.url());
+    config.rate_limit_per_second = 1;
+    config.rate_limit_burst = 3;
+    let app = TestApp::boot(db, config).await;
+
+    let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+    let mut open = Vec::new();
+    let mut refused = None;
+    for _ in 0..6 {
+        let mut request = url.as_str().into_client_request().expect("a request");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("a header"),
+        );
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => open.push(socket),
+            Err(Error::Http(response)) => {
+                refused = Some(response);
+                break;
+            }
+            Err(err) => panic!("unexpected: {err}"),
+        }
+    }
+    let refused = refused.expect("six upgrades exceed a burst of three");
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    // The same refusal, read whole by an HTTP client.
+    let response = app
+        .http
+        .get(format!("{}/graphql/ws", app.address))
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .send()
+        .await
+        .expect("answered");
+    assert_problem(response, 429, "rate_limited").await;
+}
+on_every_backend!(websocket_upgrades_count_against_the_rate_limit);

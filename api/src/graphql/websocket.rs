@@ -35,6 +35,7 @@ use tokio::net::TcpStream;
 use super::{Caller, PortalSchema, error_of, graphql_error};
 use crate::auth::REQUEST_ID;
 use crate::problem::Problem;
+use crate::rate_limit::{self, RateLimit};
 use crate::state::AppState;
 
 /// The one path that upgrades.
@@ -52,6 +53,7 @@ const READ_CHUNK: usize = 1024;
 pub struct Upgrades {
     pub schema: PortalSchema,
     pub state: AppState,
+    pub rate_limit: RateLimit,
 }
 
 /// Handles an HTTP/1.1 upgrade request: a graphql WebSocket at [`PATH`], else a
@@ -62,10 +64,17 @@ pub async fn upgrade(
     mut framed: Framed<TcpStream, h1::Codec>,
 ) -> Result<(), actix_web::Error> {
     let request_id = request_id(&request);
-    let protocol = match accept(&upgrades.state, &request) {
+    // Upgrades skip the app's middleware, so the per-client limit is applied here.
+    let over_quota = request
+        .peer_addr()
+        .and_then(|peer| upgrades.rate_limit.check(peer.ip()).err());
+    let accepted = match over_quota {
+        Some(wait) => Err((Box::new(rate_limit::over_quota(wait)), Some(wait))),
+        None => accept(&upgrades.state, &request).map_err(|problem| (problem, None)),
+    };
+    let protocol = match accepted {
         Ok(protocol) => protocol,
-        Err(problem) => {
-            let problem = *problem;
+        Err((problem, wait)) => {
             let body = Bytes::from(serde_json::to_vec(&problem).unwrap_or_default());
             let mut response = Response::with_body(
                 StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -80,8 +89,11 @@ pub async fn upgrade(
             if let Ok(id) = HeaderValue::from_str(&request_id) {
                 headers.insert(REQUEST_ID, id);
             }
+            if let Some(wait) = wait {
+                headers.insert(header::RETRY_AFTER, rate_limit::retry_after(wait));
+            }
             let length = BodySize::Sized(body.len() as u64);
-            framed.send(h1::Message::Item((response, length))).await?;
+            framed.feed(h1::Message::Item((response, length))).await?;
             framed.send(h1::Message::Chunk(Some(body))).await?;
             return Ok(());
         }
