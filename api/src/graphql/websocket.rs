@@ -92,6 +92,7 @@ pub async fn upgrade(
             if let Some(wait) = wait {
                 headers.insert(header::RETRY_AFTER, rate_limit::retry_after(wait));
             }
+            tracing::info!(request_id = %request_id, status = problem.status, code = %problem.code, "websocket upgrade refused");
             let length = BodySize::Sized(body.len() as u64);
             framed.feed(h1::Message::Item((response, length))).await?;
             framed.send(h1::Message::Chunk(Some(body))).await?;
@@ -112,6 +113,7 @@ pub async fn upgrade(
     framed
         .send(h1::Message::Item((response, BodySize::None)))
         .await?;
+    tracing::info!(request_id = %request_id, "websocket session opened");
     let parts = framed.into_parts();
     // Only bytes the client already sent are kept, not the dispatcher's buffers.
     let unread = BytesMut::from(&parts.read_buf[..]);
