@@ -6,7 +6,7 @@ use std::future::{Ready, ready};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use domain::DomainError;
@@ -36,6 +36,15 @@ impl FromRequest for RequestId {
     }
 }
 
+/// The client's `X-Request-Id` when it is sane, else a new UUID v7.
+pub fn request_id_of(headers: &HeaderMap) -> String {
+    headers
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+}
+
 /// Middleware: assigns the request id, runs the request inside a span that carries
 /// it (so every log line has it), logs one line per answered request, and returns the
 /// id in the response.
@@ -43,12 +52,7 @@ pub async fn with_request_id(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    let id = request_id_of(request.headers());
     request.extensions_mut().insert(RequestId(id.clone()));
     // The path, never the query string: queries can carry searched names.
     let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.path());
@@ -73,17 +77,20 @@ pub fn bearer_token(request: &HttpRequest) -> Result<Option<String>, DomainError
         return Ok(None);
     };
     const MALFORMED: &str = "the Authorization header must be `Bearer <token>`";
-    let value = value
+    value
         .to_str()
-        .map_err(|_| DomainError::Unauthenticated(MALFORMED))?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim().to_owned()))
-        }
-        _ => Err(DomainError::Unauthenticated(MALFORMED)),
-    }
+        .ok()
+        .and_then(bearer_credential)
+        .map(|token| Some(token.to_owned()))
+        .ok_or(DomainError::Unauthenticated(MALFORMED))
+}
+
+/// The token of a `Bearer <token>` credential (scheme in any case), wherever it is
+/// carried: the `Authorization` header, or a WebSocket's `connection_init`.
+pub fn bearer_credential(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// An authenticated caller; rejects the request with 401 otherwise.

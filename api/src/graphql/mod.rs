@@ -144,20 +144,6 @@ async fn subscribe() -> actix_web::HttpResponse {
     response
 }
 
-/// Whether a browser's WebSocket may open: from this server's own origin (`host`) or a
-/// configured one.
-fn origin_allowed(
-    origin: &actix_web::http::header::HeaderValue,
-    host: &str,
-    allowed: &[String],
-) -> bool {
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
-    origin_host == host || allowed.iter().any(|a| a.trim_end_matches('/') == origin)
-}
-
 /// The signed-in caller, or an `unauthenticated` error.
 pub(crate) fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
     match ctx.data::<Arc<Caller>>()?.as_ref() {

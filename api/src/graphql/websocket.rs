@@ -18,7 +18,7 @@ use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use actix_codec::{Decoder, Encoder, Framed};
-use actix_http::body::BodySize;
+use actix_http::body::{BodySize, MessageBody};
 use actix_http::h1;
 use actix_http::ws::{self, CloseCode, CloseReason, Frame, Item};
 use actix_http::{Request, Response};
@@ -33,7 +33,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::{Caller, PortalSchema, error_of, graphql_error};
-use crate::auth::REQUEST_ID;
+use crate::auth::{REQUEST_ID, bearer_credential, request_id_of};
 use crate::problem::Problem;
 use crate::rate_limit::{self, RateLimit};
 use crate::state::AppState;
@@ -63,7 +63,7 @@ pub async fn upgrade(
     request: Request,
     mut framed: Framed<TcpStream, h1::Codec>,
 ) -> Result<(), actix_web::Error> {
-    let request_id = request_id(&request);
+    let request_id = request_id_of(request.headers());
     // Upgrades skip the app's middleware, so the per-client limit is applied here.
     let over_quota = request
         .peer_addr()
@@ -75,28 +75,8 @@ pub async fn upgrade(
     let protocol = match accepted {
         Ok(protocol) => protocol,
         Err((problem, wait)) => {
-            let body = Bytes::from(serde_json::to_vec(&problem).unwrap_or_default());
-            let mut response = Response::with_body(
-                StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST),
-                (),
-            );
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/problem+json"),
-            );
-            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-            if let Ok(id) = HeaderValue::from_str(&request_id) {
-                headers.insert(REQUEST_ID, id);
-            }
-            if let Some(wait) = wait {
-                headers.insert(header::RETRY_AFTER, rate_limit::retry_after(wait));
-            }
             tracing::info!(request_id = %request_id, status = problem.status, code = %problem.code, "websocket upgrade refused");
-            let length = BodySize::Sized(body.len() as u64);
-            framed.feed(h1::Message::Item((response, length))).await?;
-            framed.send(h1::Message::Chunk(Some(body))).await?;
-            return Ok(());
+            return refuse(&mut framed, &problem, &request_id, wait).await;
         }
     };
     let mut response = ws::handshake_response(request.head()).finish().drop_body();
@@ -135,6 +115,30 @@ pub async fn upgrade(
     Ok(())
 }
 
+/// Answers an upgrade with `problem` (the response a route would give) and closes
+/// the connection.
+async fn refuse(
+    framed: &mut Framed<TcpStream, h1::Codec>,
+    problem: &Problem,
+    request_id: &str,
+    wait: Option<u64>,
+) -> Result<(), actix_web::Error> {
+    let (mut head, body) = Response::from(problem.response()).into_parts();
+    let headers = head.headers_mut();
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID, id);
+    }
+    if let Some(wait) = wait {
+        headers.insert(header::RETRY_AFTER, rate_limit::retry_after(wait));
+    }
+    let body = body.try_into_bytes().unwrap_or_default();
+    let length = BodySize::Sized(body.len() as u64);
+    framed.feed(h1::Message::Item((head, length))).await?;
+    framed.send(h1::Message::Chunk(Some(body))).await?;
+    Ok(())
+}
+
 /// The sub-protocol to speak, or why the upgrade is refused. Browsers may connect only
 /// from this server's own origin or a configured one; other clients send no `Origin`.
 fn accept(state: &AppState, request: &Request) -> Result<WebSocketProtocols, Box<Problem>> {
@@ -152,7 +156,7 @@ fn accept(state: &AppState, request: &Request) -> Result<WebSocketProtocols, Box
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        if !super::origin_allowed(origin, host, &state.allowed_origins) {
+        if !origin_allowed(origin, host, &state.allowed_origins) {
             return Err(Box::new(Problem::new(
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
@@ -188,14 +192,14 @@ fn accept(state: &AppState, request: &Request) -> Result<WebSocketProtocols, Box
         })
 }
 
-/// The client's `X-Request-Id` when it is sane, else a new one.
-fn request_id(request: &Request) -> String {
-    request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+/// Whether a browser's WebSocket may open: from this server's own origin (`host`) or a
+/// configured one.
+fn origin_allowed(origin: &HeaderValue, host: &str, allowed: &[String]) -> bool {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
+    origin_host == host || allowed.iter().any(|a| a.trim_end_matches('/') == origin)
 }
 
 /// `connection_init` must carry `{"Authorization": "Bearer <token>"}`; the session
@@ -208,10 +212,7 @@ async fn connection_init(
     let token = ["Authorization", "authorization"]
         .iter()
         .find_map(|key| init.get(*key).and_then(|v| v.as_str()))
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(bearer_credential)
         .ok_or_else(|| {
             error_of(&DomainError::Unauthenticated(
                 "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
