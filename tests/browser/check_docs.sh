@@ -12,26 +12,8 @@ if [[ -z $browser ]]; then
   echo "check_docs: chromium is not installed" >&2
   exit 1
 fi
-[[ -x $portal ]] || { echo "check_docs: $portal is not built (cargo build --bin portal)" >&2; exit 1; }
-
-work=$(mktemp -d)
-server=""
-cleanup() {
-  if [[ -n $server ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-PORTAL_DATABASE_URL="sqlite://$work/portal.db?mode=rwc" PORTAL_BIND="127.0.0.1:$port" \
-  PORTAL_LOG=warn "$portal" serve >"$work/portal.log" 2>&1 &
-server=$!
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do
-  curl -fsS "$base/healthz" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/portal.log" >&2; echo "check_docs: portal exited" >&2; exit 1; }
-  sleep 0.2
-done
+source tests/lib/throwaway_portal.sh
+serve_throwaway check_docs "$portal"
 
 render() { # url, output file
   timeout 60 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \

@@ -10,30 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 portal=${1:-target/debug/portal}
-[[ -x $portal ]] || { echo "schemathesis: $portal is not built (cargo build --bin portal)" >&2; exit 1; }
 command -v schemathesis >/dev/null 2>&1 || { echo "schemathesis: not installed (pip install schemathesis)" >&2; exit 1; }
 
-work=$(mktemp -d)
-server=""
-cleanup() {
-  if [[ -n $server ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+source tests/lib/throwaway_portal.sh
 # The request and sign-in rate limits are off: a 429 is documented, but the point is
 # to reach the handlers.
-PORTAL_DATABASE_URL="sqlite://$work/portal.db?mode=rwc" PORTAL_BIND="127.0.0.1:$port" \
-  PORTAL_RATE_LIMIT_PER_SECOND=0 PORTAL_AUTH_RATE_PER_IP=1000000 PORTAL_AUTH_RATE_PER_EMAIL=1000000 \
-  PORTAL_LOG=warn "$portal" serve --demo >"$work/portal.log" 2>&1 &
-server=$!
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 300); do
-  curl -fsS "$base/readyz" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/portal.log" >&2; echo "schemathesis: portal exited" >&2; exit 1; }
-  sleep 0.2
-done
+serve_throwaway schemathesis "$portal" PORTAL_RATE_LIMIT_PER_SECOND=0 \
+  PORTAL_AUTH_RATE_PER_IP=1000000 PORTAL_AUTH_RATE_PER_EMAIL=1000000 -- --demo
 
 token=$(curl -fsS "$base/v1/auth/login" -H 'content-type: application/json' \
   -d '{"email":"admin@demo.example","password":"portal-demo-password"}' |
