@@ -57,7 +57,7 @@ pub struct Upgrades {
 }
 
 /// Handles an HTTP/1.1 upgrade request: a graphql WebSocket at [`PATH`], else a
-/// problem answer. Runs the session to its end on the connection's own task.
+/// problem answer. An accepted session continues on a task of its own.
 pub async fn upgrade(
     upgrades: Rc<Upgrades>,
     request: Request,
