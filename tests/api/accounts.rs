@@ -481,7 +481,7 @@ async fn support_actions_are_audited_with_their_request_id(backend: Backend) {
             app.address
         ))
         .bearer_auth(&support)
-        .json(&json!({ "accepting": "accepting", "bio": "CBT and EMDR" }))
+        .json(&json!({ "accepting": "accepting", "bio": "CBT and EMDR", "specialties": [] }))
         .send()
         .await
         .expect("answered");
@@ -492,6 +492,8 @@ async fn support_actions_are_audited_with_their_request_id(backend: Backend) {
     assert_eq!(profile["accepting"], "accepting");
     assert_eq!(profile["bio"], "CBT and EMDR");
     assert_eq!(profile["city"], "Wien", "fields not in the patch stay");
+    assert_eq!(profile["specialties"], json!([]), "no specialties left");
+    assert_eq!(profile["languages"], json!(["de", "en"]), "in code order");
 
     let response = app
         .http

@@ -5,14 +5,12 @@ mod entity;
 mod filter;
 mod profile;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use sea_orm::sea_query::{Expr, Query, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    Value,
+    DatabaseConnection, DbErr, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait,
+    QueryFilter, QueryResult, QuerySelect, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -25,7 +23,8 @@ pub use profile::{NewProfile, ProfilePatch};
 use crate::DomainError;
 use crate::actor::Actor;
 use crate::cursor::CursorKey;
-use crate::page::{Keyset, Page, PageRequest, read_page};
+use crate::page::{Keyset, Page, PageRequest, read_page_as};
+use crate::sql::comma_joined;
 
 /// A therapist as every door shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,12 +44,62 @@ pub struct Therapist {
     pub updated_at: DateTime<Utc>,
 }
 
-/// One specialty (`kind` "s") or language ("l") of a therapist.
-#[derive(Debug, FromQueryResult)]
-struct Tag {
-    therapist_id: Uuid,
-    kind: String,
-    value: String,
+/// A therapist row with its specialties and languages, each list folded into one
+/// column by the same statement (see `with_tags`).
+#[derive(Debug)]
+struct TherapistRow {
+    therapist: therapist::Model,
+    specialties: Option<String>,
+    languages: Option<String>,
+}
+
+impl FromQueryResult for TherapistRow {
+    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            therapist: therapist::Model::from_query_result(row, prefix)?,
+            specialties: row.try_get(prefix, "specialties")?,
+            languages: row.try_get(prefix, "languages")?,
+        })
+    }
+}
+
+impl From<TherapistRow> for Therapist {
+    fn from(row: TherapistRow) -> Self {
+        let TherapistRow {
+            therapist: row,
+            specialties,
+            languages,
+        } = row;
+        Self {
+            specialties: split_tags(specialties),
+            languages: split_tags(languages),
+            accepting: Accepting::parse(&row.accepting).unwrap_or(Accepting::NotAccepting),
+            id: row.id,
+            display_name: row.display_name,
+            bio: row.bio,
+            city: row.city,
+            country: row.country,
+            organisation_id: row.organisation_id,
+            offers_online: row.offers_online,
+            offers_in_person: row.offers_in_person,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A folded tag list back as a sorted list. Tags are slugs (`filter::code`): none
+/// contains the comma that joins them.
+fn split_tags(folded: Option<String>) -> Vec<String> {
+    let mut tags: Vec<String> = folded
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|tag| !tag.is_empty())
+        .map(str::to_owned)
+        .collect();
+    tags.sort_unstable();
+    tags
 }
 
 /// Where a cursor points: the sort value of its row and the row's id.
@@ -103,23 +152,21 @@ impl DirectoryService {
             }
         }
         let (keys, position) = keyset(order, position);
-        let base = therapist::Entity::find().filter(filter.condition());
-        let rows = read_page(&self.db, base, keys, position, &page).await?;
+        let select = self.with_tags(therapist::Entity::find().filter(filter.condition()));
+        let rows = read_page_as(
+            &self.db,
+            select,
+            keys,
+            position,
+            &page,
+            |row: &TherapistRow| (row.therapist.get(keys.sort), row.therapist.get(keys.id)),
+        )
+        .await?;
         let page = Page::new(&page, rows.rows, rows.has_next, rows.has_prev, |row| {
-            self.cursors.seal(&scope, &position_of(row, order))
+            self.cursors
+                .seal(&scope, &position_of(&row.therapist, order))
         });
-        let Page {
-            items,
-            cursors,
-            has_next,
-            has_prev,
-        } = page;
-        Ok(Page {
-            items: self.with_tags(items).await?,
-            cursors,
-            has_next,
-            has_prev,
-        })
+        Ok(page.map(Therapist::from))
     }
 
     /// How many therapists match `filter`. Costs a scan: only run when asked for.
@@ -137,14 +184,15 @@ impl DirectoryService {
 
     /// One therapist by id.
     pub async fn get(&self, _signed_in: &Actor, id: Uuid) -> Result<Therapist, DomainError> {
-        let row = therapist::Entity::find_by_id(id)
+        let row = self
+            .with_tags(therapist::Entity::find_by_id(id))
+            .into_model::<TherapistRow>()
             .one(&self.db)
             .await?
             .ok_or(DomainError::NotFound {
                 entity: "therapist",
             })?;
-        let mut found = self.with_tags(vec![row]).await?;
-        Ok(found.remove(0))
+        Ok(row.into())
     }
 
     /// Every therapist in name order, fetched in keyset batches of `batch` rows, so an
@@ -190,61 +238,31 @@ impl DirectoryService {
         ))
     }
 
-    /// Attaches specialties and languages: two queries for the whole page.
-    async fn with_tags(&self, rows: Vec<therapist::Model>) -> Result<Vec<Therapist>, DomainError> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        // Both tag tables in one round trip.
-        let specialties_of = Query::select()
-            .column(specialty::Column::TherapistId)
-            .expr_as(Expr::val("s"), "kind")
-            .expr_as(Expr::col(specialty::Column::Specialty), "value")
+    /// `select` with each row's specialties and languages as two more columns, lists
+    /// folded by correlated subqueries on the tag tables' primary keys: a page and its
+    /// tags are one statement, read from one snapshot.
+    fn with_tags(&self, select: Select<therapist::Entity>) -> Select<therapist::Entity> {
+        let backend = self.db.get_database_backend();
+        let folded = |tags: SelectStatement| Expr::SubQuery(None, Box::new(tags.into()));
+        let specialties = Query::select()
+            .expr(comma_joined(backend, specialty::Column::Specialty))
             .from(specialty::Entity)
-            .and_where(specialty::Column::TherapistId.is_in(ids.clone()))
+            .and_where(
+                Expr::col((specialty::Entity, specialty::Column::TherapistId))
+                    .equals((therapist::Entity, therapist::Column::Id)),
+            )
             .to_owned();
-        let languages_of = Query::select()
-            .column(language::Column::TherapistId)
-            .expr_as(Expr::val("l"), "kind")
-            .expr_as(Expr::col(language::Column::Language), "value")
+        let languages = Query::select()
+            .expr(comma_joined(backend, language::Column::Language))
             .from(language::Entity)
-            .and_where(language::Column::TherapistId.is_in(ids))
+            .and_where(
+                Expr::col((language::Entity, language::Column::TherapistId))
+                    .equals((therapist::Entity, therapist::Column::Id)),
+            )
             .to_owned();
-        let mut both = specialties_of;
-        both.union(UnionType::All, languages_of);
-        let statement = self.db.get_database_backend().build(&both);
-        let mut specialties: HashMap<Uuid, Vec<String>> = HashMap::new();
-        let mut languages: HashMap<Uuid, Vec<String>> = HashMap::new();
-        for tag in Tag::find_by_statement(statement).all(&self.db).await? {
-            let list = if tag.kind == "s" {
-                &mut specialties
-            } else {
-                &mut languages
-            };
-            list.entry(tag.therapist_id).or_default().push(tag.value);
-        }
-        for list in specialties.values_mut().chain(languages.values_mut()) {
-            list.sort_unstable();
-        }
-        Ok(rows
-            .into_iter()
-            .map(|row| Therapist {
-                specialties: specialties.remove(&row.id).unwrap_or_default(),
-                languages: languages.remove(&row.id).unwrap_or_default(),
-                accepting: Accepting::parse(&row.accepting).unwrap_or(Accepting::NotAccepting),
-                id: row.id,
-                display_name: row.display_name,
-                bio: row.bio,
-                city: row.city,
-                country: row.country,
-                organisation_id: row.organisation_id,
-                offers_online: row.offers_online,
-                offers_in_person: row.offers_in_person,
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-            })
-            .collect())
+        select
+            .expr_as(folded(specialties), "specialties")
+            .expr_as(folded(languages), "languages")
     }
 }
 
