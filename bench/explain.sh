@@ -18,15 +18,16 @@ queries=(
   "city filter, name order|SELECT id FROM therapists WHERE city_key = 'wien' AND sort_name >= '$name' AND (sort_name > '$name' OR id > '$id') ORDER BY sort_name, id LIMIT 21"
   "accepting filter, newest|SELECT id FROM therapists WHERE accepting = 'waitlist' ORDER BY created_at DESC, id DESC LIMIT 21"
   "specialty filter, name order|SELECT id FROM therapists t WHERE EXISTS (SELECT 1 FROM therapist_specialties s WHERE s.therapist_id = t.id AND s.specialty = 'ocd') ORDER BY sort_name, id LIMIT 21"
+  "a page with its tags|SELECT id, (SELECT string_agg(specialty, ',') FROM therapist_specialties s WHERE s.therapist_id = t.id) AS specialties, (SELECT string_agg(language, ',') FROM therapist_languages l WHERE l.therapist_id = t.id) AS languages FROM therapists t ORDER BY sort_name, id LIMIT 21"
   "name prefix q|SELECT id FROM therapists WHERE sort_name >= 'ada' AND sort_name < 'ada\u{10FFFF}' ORDER BY sort_name, id LIMIT 21"
 )
 pg_uuid() { echo "'$1'"; }
 for entry in "${queries[@]}"; do
   title=${entry%%|*}; sql=${entry#*|}
   echo "== $title"
-  echo "-- PostgreSQL"; pg "EXPLAIN $sql" | head -n 6
-  maria_sql=$(sed -e "s/id > '\([0-9a-f-]*\)'/id > UNHEX(REPLACE('\1','-',''))/" -e "s/id < '\([0-9a-f-]*\)'/id < UNHEX(REPLACE('\1','-',''))/" -e "s/\\\\u{10FFFF}/\xf4\x8f\xbf\xbf/" <<<"$sql")
-  echo "-- MariaDB"; maria "EXPLAIN $maria_sql" | head -n 6
+  echo "-- PostgreSQL"; pg "EXPLAIN $sql" | head -n 12
+  maria_sql=$(sed -e "s/id > '\([0-9a-f-]*\)'/id > UNHEX(REPLACE('\1','-',''))/" -e "s/id < '\([0-9a-f-]*\)'/id < UNHEX(REPLACE('\1','-',''))/" -e "s/\\\\u{10FFFF}/\xf4\x8f\xbf\xbf/" -e "s/string_agg(\([a-z]*\), ',')/GROUP_CONCAT(\1)/g" <<<"$sql")
+  echo "-- MariaDB"; maria "EXPLAIN $maria_sql" | head -n 12
 done
 if [ -n "$conversation" ]; then
   echo "== history window (composite key)"
