@@ -7,7 +7,7 @@ mod profile;
 
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Query};
 use sea_orm::{
     DatabaseConnection, DbErr, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait,
     QueryFilter, QueryResult, QuerySelect, Select, Value,
@@ -243,26 +243,34 @@ impl DirectoryService {
     /// tags are one statement, read from one snapshot.
     fn with_tags(&self, select: Select<therapist::Entity>) -> Select<therapist::Entity> {
         let backend = self.db.get_database_backend();
-        let folded = |tags: SelectStatement| Expr::SubQuery(None, Box::new(tags.into()));
-        let specialties = Query::select()
-            .expr(comma_joined(backend, specialty::Column::Specialty))
-            .from(specialty::Entity)
-            .and_where(
-                Expr::col((specialty::Entity, specialty::Column::TherapistId))
-                    .equals((therapist::Entity, therapist::Column::Id)),
-            )
-            .to_owned();
-        let languages = Query::select()
-            .expr(comma_joined(backend, language::Column::Language))
-            .from(language::Entity)
-            .and_where(
-                Expr::col((language::Entity, language::Column::TherapistId))
-                    .equals((therapist::Entity, therapist::Column::Id)),
-            )
-            .to_owned();
+        let tags_of_row = |table: DynIden, therapist_id: DynIden, tag: DynIden| {
+            let tags = Query::select()
+                .expr(comma_joined(backend, tag))
+                .from(table.clone())
+                .and_where(
+                    Expr::col((table, therapist_id))
+                        .equals((therapist::Entity, therapist::Column::Id)),
+                )
+                .to_owned();
+            Expr::SubQuery(None, Box::new(tags.into()))
+        };
         select
-            .expr_as(folded(specialties), "specialties")
-            .expr_as(folded(languages), "languages")
+            .expr_as(
+                tags_of_row(
+                    specialty::Entity.into_iden(),
+                    specialty::Column::TherapistId.into_iden(),
+                    specialty::Column::Specialty.into_iden(),
+                ),
+                "specialties",
+            )
+            .expr_as(
+                tags_of_row(
+                    language::Entity.into_iden(),
+                    language::Column::TherapistId.into_iden(),
+                    language::Column::Language.into_iden(),
+                ),
+                "languages",
+            )
     }
 }
 
