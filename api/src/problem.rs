@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 const JSON_LIMIT: usize = 64 * 1024;
 
 /// Seconds a client should wait before retrying a 503.
-const RETRY_AFTER_UNAVAILABLE: &str = "3";
+const RETRY_AFTER_UNAVAILABLE: u64 = 3;
 
 /// An RFC 9457 problem details body; `code` is an extension member shared with GraphQL.
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,6 +38,9 @@ pub struct Problem {
     /// The request parameter at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
+    /// Seconds to wait before retrying, sent as `Retry-After` (503s default to 3).
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl Problem {
@@ -50,6 +53,15 @@ impl Problem {
             detail,
             code: code.to_owned(),
             parameter: None,
+            retry_after_secs: None,
+        }
+    }
+
+    /// The same problem, telling the client to retry after `secs` seconds.
+    pub fn retry_after(self, secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(secs),
+            ..self
         }
     }
 
@@ -61,8 +73,11 @@ impl Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         ));
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE));
+        let retry_after = self
+            .retry_after_secs
+            .or((status == StatusCode::SERVICE_UNAVAILABLE).then_some(RETRY_AFTER_UNAVAILABLE));
+        if let Some(secs) = retry_after {
+            response.insert_header((header::RETRY_AFTER, secs.max(1)));
         }
         response.body(serde_json::to_string(self).expect("problems serialise"))
     }
@@ -88,9 +103,15 @@ impl ApiError {
                 } else {
                     Some(err.to_string())
                 };
-                Problem {
+                let problem = Problem {
                     parameter: err.parameter().map(str::to_owned),
                     ..Problem::new(status, err.code(), detail)
+                };
+                match err {
+                    DomainError::RateLimited { retry_after_secs } => {
+                        problem.retry_after(*retry_after_secs)
+                    }
+                    _ => problem,
                 }
             }
             Self::BadRequest { code, detail } => {
@@ -125,18 +146,11 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?err, "request failed");
         }
         let mut response = self.problem().response();
-        let headers = response.headers_mut();
-        match self {
-            Self::Domain(DomainError::Unauthenticated(_)) => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"portal\", error=\"invalid_token\""),
-                );
-            }
-            Self::Domain(DomainError::RateLimited { retry_after_secs }) => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-            }
-            _ => {}
+        if let Self::Domain(DomainError::Unauthenticated(_)) = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"portal\", error=\"invalid_token\""),
+            );
         }
         response
     }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 use governor::clock::{Clock, DefaultClock};
@@ -66,10 +65,7 @@ pub async fn limit(
     if let (false, Some(limiter), Some(client)) = (exempt, limiter, client)
         && let Err(wait) = limiter.check(client)
     {
-        let mut response = over_quota(wait).response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, retry_after(wait));
+        let response = over_quota(wait).response();
         let (request, _) = request.into_parts();
         return Ok(ServiceResponse::new(request, response).map_into_right_body());
     }
@@ -85,9 +81,5 @@ pub(crate) fn over_quota(wait: u64) -> Problem {
             "too many requests from this client; retry in {wait} s"
         )),
     )
-}
-
-/// `Retry-After` for a wait of `wait` seconds (at least one).
-pub(crate) fn retry_after(wait: u64) -> HeaderValue {
-    HeaderValue::from(wait.max(1))
+    .retry_after(wait)
 }

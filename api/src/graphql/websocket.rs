@@ -69,14 +69,14 @@ pub async fn upgrade(
         .peer_addr()
         .and_then(|peer| upgrades.rate_limit.check(peer.ip()).err());
     let accepted = match over_quota {
-        Some(wait) => Err((Box::new(rate_limit::over_quota(wait)), Some(wait))),
-        None => accept(&upgrades.state, &request).map_err(|problem| (problem, None)),
+        Some(wait) => Err(Box::new(rate_limit::over_quota(wait))),
+        None => accept(&upgrades.state, &request),
     };
     let protocol = match accepted {
         Ok(protocol) => protocol,
-        Err((problem, wait)) => {
+        Err(problem) => {
             tracing::info!(request_id = %request_id, status = problem.status, code = %problem.code, "websocket upgrade refused");
-            return refuse(&mut framed, &problem, &request_id, wait).await;
+            return refuse(&mut framed, &problem, &request_id).await;
         }
     };
     let mut response = ws::handshake_response(request.head()).finish().drop_body();
@@ -121,16 +121,12 @@ async fn refuse(
     framed: &mut Framed<TcpStream, h1::Codec>,
     problem: &Problem,
     request_id: &str,
-    wait: Option<u64>,
 ) -> Result<(), actix_web::Error> {
     let (mut head, body) = Response::from(problem.response()).into_parts();
     let headers = head.headers_mut();
     headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID, id);
-    }
-    if let Some(wait) = wait {
-        headers.insert(header::RETRY_AFTER, rate_limit::retry_after(wait));
     }
     let body = body.try_into_bytes().unwrap_or_default();
     let length = BodySize::Sized(body.len() as u64);
