@@ -2,8 +2,6 @@
 //! result (items, their cursors, exact has-more flags on both sides). Lists never use
 //! OFFSET: a page costs the same at any depth.
 
-use std::fmt::Write;
-
 use sea_orm::sea_query::Order;
 use sea_orm::{
     ConnectionTrait, DbErr, EntityTrait, FromQueryResult, ModelTrait, QueryFilter, QueryOrder,
@@ -334,6 +332,6 @@ async fn first_rows<E: EntityTrait, R: FromQueryResult>(
     count: u64,
 ) -> Result<Vec<R>, DbErr> {
     let mut statement = select.build(db.get_database_backend());
-    write!(statement.sql, " LIMIT {count}").map_err(|e| DbErr::Custom(e.to_string()))?;
+    statement.sql.push_str(&format!(" LIMIT {count}"));
     R::find_by_statement(statement).all(db).await
 }

@@ -7,9 +7,9 @@ mod profile;
 
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    DatabaseConnection, DbErr, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait,
+    DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait,
     QueryFilter, QueryResult, QuerySelect, Select, Value,
 };
 use serde::{Deserialize, Serialize};
@@ -242,36 +242,35 @@ impl DirectoryService {
     /// folded by correlated subqueries on the tag tables' primary keys: a page and its
     /// tags are one statement, read from one snapshot.
     fn with_tags(&self, select: Select<therapist::Entity>) -> Select<therapist::Entity> {
+        use {language::Column as L, specialty::Column as S};
         let backend = self.db.get_database_backend();
-        let tags_of_row = |table: DynIden, therapist_id: DynIden, tag: DynIden| {
-            let tags = Query::select()
-                .expr(comma_joined(backend, tag))
-                .from(table.clone())
-                .and_where(
-                    Expr::col((table, therapist_id))
-                        .equals((therapist::Entity, therapist::Column::Id)),
-                )
-                .to_owned();
-            Expr::SubQuery(None, Box::new(tags.into()))
-        };
         select
             .expr_as(
-                tags_of_row(
-                    specialty::Entity.into_iden(),
-                    specialty::Column::TherapistId.into_iden(),
-                    specialty::Column::Specialty.into_iden(),
-                ),
+                tags_of_row::<specialty::Entity>(backend, S::TherapistId, S::Specialty),
                 "specialties",
             )
             .expr_as(
-                tags_of_row(
-                    language::Entity.into_iden(),
-                    language::Column::TherapistId.into_iden(),
-                    language::Column::Language.into_iden(),
-                ),
+                tags_of_row::<language::Entity>(backend, L::TherapistId, L::Language),
                 "languages",
             )
     }
+}
+
+/// The `tag` values of tag table `E` for the therapist of the outer row, joined.
+fn tags_of_row<E: EntityTrait>(
+    backend: DbBackend,
+    therapist_id: E::Column,
+    tag: E::Column,
+) -> Expr {
+    let tags = Query::select()
+        .expr(comma_joined(backend, tag))
+        .from(E::default())
+        .and_where(
+            Expr::col((E::default(), therapist_id))
+                .equals((therapist::Entity, therapist::Column::Id)),
+        )
+        .to_owned();
+    Expr::SubQuery(None, Box::new(tags.into()))
 }
 
 /// The keyset of `order`, and the cursor position as its column values.
