@@ -215,19 +215,7 @@ impl TestApp {
 
     /// Signs `account` in through the API; returns its access token.
     pub async fn login(&self, account: &TestAccount) -> String {
-        let response = self
-            .post_json(
-                "/v1/auth/login",
-                &serde_json::json!({ "email": account.email, "password": account.password }),
-                None,
-            )
-            .await;
-        assert_eq!(response.status(), 200, "login of {}", account.email);
-        let body: Value = response.json().await.expect("a token pair");
-        body["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_owned()
+        access_token_at(&self.http, &self.address, account).await
     }
 
     /// A new account with `role`, signed in; returns its access token.
@@ -420,4 +408,24 @@ impl TestDatabase {
             .map_or(authority, |(_, a)| a)
             .to_owned()
     }
+}
+
+/// Signs `account` in at the portal listening at `address`; returns its access token.
+pub async fn access_token_at(
+    http: &reqwest::Client,
+    address: &str,
+    account: &TestAccount,
+) -> String {
+    let response = http
+        .post(format!("{address}/v1/auth/login"))
+        .json(&serde_json::json!({ "email": account.email, "password": account.password }))
+        .send()
+        .await
+        .expect("the request is answered");
+    assert_eq!(response.status(), 200, "login of {}", account.email);
+    let body: Value = response.json().await.expect("a token pair");
+    body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
 }

@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use domain::actor::Role;
 use domain::database::Storage;
-use serde_json::{Value, json};
 
-use crate::helpers::{TEST_JWT_SECRET, TestAccount, create_account_in};
+use crate::helpers::{TEST_JWT_SECRET, TestAccount, access_token_at, create_account_in};
 
 /// A running `portal serve` whose stdout and stderr lines are collected.
 pub struct PortalProcess {
@@ -75,19 +74,7 @@ impl PortalProcess {
     /// through this process; returns the account and its access token.
     pub async fn signed_in(&self, storage: &Storage, role: Role) -> (TestAccount, String) {
         let account = create_account_in(storage, role).await;
-        let tokens: Value = reqwest::Client::new()
-            .post(format!("{}/v1/auth/login", self.address))
-            .json(&json!({ "email": account.email, "password": account.password }))
-            .send()
-            .await
-            .expect("answered")
-            .json()
-            .await
-            .expect("a token pair");
-        let token = tokens["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_owned();
+        let token = access_token_at(&reqwest::Client::new(), &self.address, &account).await;
         (account, token)
     }
 
