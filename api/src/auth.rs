@@ -10,6 +10,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use domain::DomainError;
+use domain::accounts::Credentials;
 use domain::actor::Actor;
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument;
@@ -102,15 +103,38 @@ impl FromRequest for Authenticated {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = request.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(request);
-        let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone());
-        Box::pin(async move {
-            let state = state.ok_or(DomainError::Unavailable)?;
-            let token = token?.ok_or(DomainError::Unauthenticated("a bearer token is required"))?;
-            let mut actor = state.accounts.authenticate(&token).await?;
-            actor.request_id = request_id;
-            Ok(Self(actor))
-        })
+        let credentials = credentials_of(request);
+        Box::pin(async move { Ok(Self(credentials.await?.actor)) })
+    }
+}
+
+/// The credentials of an authenticated caller, for a long-lived session that must end
+/// when they do; rejects the request with 401 otherwise.
+#[derive(Debug, Clone)]
+pub struct SessionCredentials(pub Credentials);
+
+impl FromRequest for SessionCredentials {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let credentials = credentials_of(request);
+        Box::pin(async move { Ok(Self(credentials.await?)) })
+    }
+}
+
+/// The request's bearer token, verified, with the request id on its actor.
+fn credentials_of(
+    request: &HttpRequest,
+) -> impl Future<Output = Result<Credentials, ApiError>> + 'static {
+    let state = request.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer_token(request);
+    let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone());
+    async move {
+        let state = state.ok_or(DomainError::Unavailable)?;
+        let token = token?.ok_or(DomainError::Unauthenticated("a bearer token is required"))?;
+        let mut credentials = state.accounts.authenticate(&token).await?;
+        credentials.actor.request_id = request_id;
+        Ok(credentials)
     }
 }

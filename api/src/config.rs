@@ -82,6 +82,10 @@ pub struct Config {
     /// Refresh token lifetime in seconds.
     #[arg(long, env = "PORTAL_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
     pub refresh_token_ttl_secs: u64,
+    /// Seconds of clock skew tolerated on a token's `exp`, `nbf` and `iat`. Sessions
+    /// (SSE, WebSocket) end at the token's expiry plus this.
+    #[arg(long, env = "PORTAL_JWT_LEEWAY_SECS", default_value_t = 30)]
+    pub jwt_leeway_secs: u64,
     /// Login and sign-up attempts per minute from one client IP.
     #[arg(long, env = "PORTAL_AUTH_RATE_PER_IP", default_value_t = 30)]
     pub auth_rate_per_ip: u32,
@@ -124,6 +128,7 @@ impl Config {
             jwt_audience: "therapist-portal-api".to_owned(),
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 30 * 24 * 3600,
+            jwt_leeway_secs: 30,
             auth_rate_per_ip: 1_000,
             auth_rate_per_email: 1_000,
             hashing_concurrency: None,
@@ -162,6 +167,7 @@ impl Config {
                 audience: self.jwt_audience.clone(),
                 access_ttl: std::time::Duration::from_secs(self.access_token_ttl_secs),
                 refresh_ttl: std::time::Duration::from_secs(self.refresh_token_ttl_secs),
+                leeway: std::time::Duration::from_secs(self.jwt_leeway_secs),
             },
             throttle: domain::accounts::ThrottleSettings {
                 per_ip_per_minute: self.auth_rate_per_ip,

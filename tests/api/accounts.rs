@@ -15,12 +15,22 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Claims the app accepts, for an account; tests break one at a time.
-fn valid_claims(account: uuid::Uuid) -> Value {
+/// Claims the app accepts, for an account signed in as `sign_in`; tests break one
+/// at a time.
+fn valid_claims(account: uuid::Uuid, sign_in: &str) -> Value {
     json!({
-        "sub": account, "role": "client", "iat": now(), "nbf": now(), "exp": now() + 600,
-        "iss": "therapist-portal", "aud": "therapist-portal-api",
+        "sub": account, "sid": sign_in, "role": "client", "iat": now(), "nbf": now(),
+        "exp": now() + 600, "iss": "therapist-portal", "aud": "therapist-portal-api",
     })
+}
+
+/// The sign-in (`sid`) an access token belongs to.
+fn sign_in_of(token: &str) -> String {
+    let payload = token.split('.').nth(1).expect("a JWT payload");
+    let claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url"))
+            .expect("JSON claims");
+    claims["sid"].as_str().expect("a sid claim").to_owned()
 }
 
 fn sign(claims: &Value, key: &str) -> String {
@@ -47,6 +57,8 @@ async fn assert_unauthorized(app: &TestApp, token: &str, why: &str) {
 async fn forged_or_broken_tokens_are_401_problems(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let account = app.create_account(Role::Client).await;
+    let sign_in = sign_in_of(&app.login(&account).await);
+    let valid_claims = |account| valid_claims(account, &sign_in);
     let good = sign(&valid_claims(account.id), TEST_JWT_SECRET);
     assert_eq!(
         app.get_as("/v1/me", Some(&good)).await.status(),
@@ -74,18 +86,25 @@ async fn forged_or_broken_tokens_are_401_problems(backend: Backend) {
         ("iss", json!("someone-else"), "wrong iss"),
         ("exp", json!(now() - 120), "expired beyond the leeway"),
         ("nbf", json!(now() + 600), "nbf in the future"),
+        ("iat", json!(now() + 600), "issued in the future"),
         ("role", json!("superuser"), "unknown role"),
+        ("sid", json!(uuid::Uuid::now_v7()), "an unknown sign-in"),
     ] {
         let mut claims = valid_claims(account.id);
         claims[claim] = value;
         assert_unauthorized(&app, &sign(&claims, TEST_JWT_SECRET), why).await;
     }
-    for claim in ["exp", "iss", "aud", "sub", "nbf", "iat", "role"] {
+    for claim in ["exp", "iss", "aud", "sub", "sid", "nbf", "iat", "role"] {
         let mut claims = valid_claims(account.id);
         claims.as_object_mut().expect("an object").remove(claim);
         assert_unauthorized(&app, &sign(&claims, TEST_JWT_SECRET), claim).await;
     }
     assert_unauthorized(&app, "not.a.jwt", "garbage").await;
+    // A well-signed token for no account is invalid, not "disabled".
+    let nobody = sign(&valid_claims(uuid::Uuid::now_v7()), TEST_JWT_SECRET);
+    let response = app.get_as("/v1/me", Some(&nobody)).await;
+    let problem = assert_problem(response, 401, "unauthenticated").await;
+    assert_eq!(problem["detail"], "the access token is invalid or expired");
     for header in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", good.as_str()] {
         let response = app
             .http
@@ -180,6 +199,11 @@ async fn signup_login_me_and_refresh_rotation(backend: Backend) {
         .expect("rotated")
         .to_owned();
     assert_ne!(first, second);
+    let rotated_access = rotated["access_token"].as_str().expect("access");
+    assert_eq!(
+        app.get_as("/v1/me", Some(rotated_access)).await.status(),
+        200
+    );
     assert_problem(
         app.post_json("/v1/auth/refresh", &json!({ "refresh_token": first }), None)
             .await,
@@ -187,6 +211,7 @@ async fn signup_login_me_and_refresh_rotation(backend: Backend) {
         "unauthenticated",
     )
     .await;
+    assert_unauthorized(&app, rotated_access, "its family was revoked").await;
     assert_problem(
         app.post_json(
             "/v1/auth/refresh",
@@ -206,6 +231,13 @@ async fn signup_login_me_and_refresh_rotation(backend: Backend) {
         .await
         .expect("json");
     let refresh = pair["refresh_token"].as_str().expect("refresh");
+    let access = pair["access_token"].as_str().expect("access");
+    let other_device: Value = login("ada@example.org", "a long enough secret")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(app.get_as("/v1/me", Some(access)).await.status(), 200);
     let response = app
         .post_json(
             "/v1/auth/logout",
@@ -214,6 +246,11 @@ async fn signup_login_me_and_refresh_rotation(backend: Backend) {
         )
         .await;
     assert_eq!(response.status(), 204);
+    // The sign-in's access tokens end with it (at once on the node that signed out),
+    // another sign-in of the same account does not.
+    assert_unauthorized(&app, access, "signed out").await;
+    let other_access = other_device["access_token"].as_str().expect("access");
+    assert_eq!(app.get_as("/v1/me", Some(other_access)).await.status(), 200);
     assert_problem(
         app.post_json(
             "/v1/auth/refresh",

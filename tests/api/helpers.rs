@@ -208,6 +208,17 @@ impl TestApp {
         app
     }
 
+    /// A second node over the same database (its own hub and caches, no bus);
+    /// returns its address.
+    pub async fn another_node(&self) -> String {
+        let node = Application::build(test_config(self._database.url()))
+            .await
+            .expect("the second node boots");
+        let address = format!("http://{}", node.local_addr());
+        tokio::spawn(node.run_until_stopped());
+        address
+    }
+
     /// A new account with `role`, created the way `portal create-account` does.
     pub async fn create_account(&self, role: Role) -> TestAccount {
         create_account_in(&self.storage, role).await

@@ -18,4 +18,5 @@ mod metrics;
 mod problems;
 mod process;
 mod realtime;
+mod sessions;
 mod shutdown;

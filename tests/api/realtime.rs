@@ -87,13 +87,16 @@ impl Sse {
     }
 
     /// The next event (name, data, id), or `None` when `within` passes first.
-    async fn next(&mut self, within: Duration) -> Option<(String, Value, Option<String>)> {
+    pub(crate) async fn next(
+        &mut self,
+        within: Duration,
+    ) -> Option<(String, Value, Option<String>)> {
         let event = self.next_event(within).await?;
         Some((event.name, event.data, event.id))
     }
 
     /// The next event named `name`, skipping others.
-    async fn next_named(&mut self, name: &str) -> (Value, Option<String>) {
+    pub(crate) async fn next_named(&mut self, name: &str) -> (Value, Option<String>) {
         let (data, id, _) = self.next_named_with_retry(name).await;
         (data, id)
     }
@@ -114,6 +117,17 @@ impl Sse {
     pub(crate) async fn next_with_retry(&mut self, name: &str) -> (Value, Option<u64>) {
         let (data, _, retry) = self.next_named_with_retry(name).await;
         (data, retry)
+    }
+
+    /// Whether the stream is still open after `within` (what arrives meanwhile is kept).
+    pub(crate) async fn still_open(&mut self, within: Duration) -> bool {
+        let read = tokio::time::timeout(within, async {
+            while let Some(Ok(chunk)) = self.body.next().await {
+                self.buffer
+                    .push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+            }
+        });
+        read.await.is_err()
     }
 
     /// Whether the server ends the stream (rather than `WAIT` passing first).
@@ -176,15 +190,15 @@ pub(crate) async fn ws_signed_in(address: &str, token: &str) -> Socket {
     socket
 }
 
-struct Chat {
-    therapist: TestAccount,
-    therapist_token: String,
-    client: TestAccount,
-    client_token: String,
-    conversation: String,
+pub(crate) struct Chat {
+    pub(crate) therapist: TestAccount,
+    pub(crate) therapist_token: String,
+    pub(crate) client: TestAccount,
+    pub(crate) client_token: String,
+    pub(crate) conversation: String,
 }
 
-async fn chat(app: &TestApp) -> Chat {
+pub(crate) async fn chat(app: &TestApp) -> Chat {
     let therapist = app.create_account(Role::Therapist).await;
     let client = app.create_account(Role::Client).await;
     let therapist_token = app.login(&therapist).await;

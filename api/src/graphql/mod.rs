@@ -16,6 +16,7 @@ use std::sync::Arc;
 use actix_web::{HttpMessage, HttpRequest, web};
 use async_graphql::{Context, ErrorExtensions, MergedObject, Schema};
 use domain::DomainError;
+use domain::accounts::Credentials;
 use domain::actor::Actor;
 
 use crate::auth::{RequestId, bearer_token};
@@ -101,7 +102,7 @@ async fn execute(
     let caller = match bearer_token(&http) {
         Ok(None) => Caller::Anonymous,
         Ok(Some(token)) => match state.accounts.authenticate(&token).await {
-            Ok(mut actor) => {
+            Ok(Credentials { mut actor, .. }) => {
                 actor.request_id = http.extensions().get::<RequestId>().map(|r| r.0.clone());
                 Caller::Known(actor)
             }

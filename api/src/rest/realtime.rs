@@ -2,18 +2,21 @@
 //! the signed-in user, resumable with `Last-Event-ID`. Who sees what is decided in
 //! `domain::events` and `domain::presence`.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use domain::DomainError;
+use domain::accounts::SessionEnd;
 use domain::events::{Delivery, Event};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, SessionCredentials};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::views;
@@ -162,13 +165,25 @@ fn frame(event: &Event) -> Option<String> {
     Some(format!("{id}event: {name}\ndata: {data}\n\n"))
 }
 
+/// The `event: reauthenticate` frame that ends a stream whose credentials ended.
+fn reauthenticate(end: SessionEnd) -> String {
+    let reason = match end {
+        SessionEnd::Expired => "expired",
+        SessionEnd::Revoked => "revoked",
+    };
+    format!("event: reauthenticate\ndata: {{\"reason\":\"{reason}\"}}\n\n")
+}
+
 /// The signed-in user's events as Server-Sent Events: new, edited and deleted
 /// messages, read markers and contacts' presence. While the stream is open the user
 /// is online. With `Last-Event-ID` (`<conversation>:<seq>`), missed messages are
 /// replayed from the database first. A client that falls too far behind gets an
 /// `event: resync` and the stream ends: reload from the last seq and reconnect. When
 /// the node stops, the stream ends with `event: reconnect` (and a `retry:` delay):
-/// reconnect, with `Last-Event-ID`, to reach another node.
+/// reconnect, with `Last-Event-ID`, to reach another node. The stream lives only as
+/// long as its token: at the token's expiry (plus the leeway), when the account is
+/// disabled or the sign-in ends, it ends with `event: reauthenticate` (`reason`
+/// `expired`: refresh the token; `revoked`: sign in again) and nothing after it.
 #[utoipa::path(
     tag = "realtime",
     security(("bearer" = [])),
@@ -181,9 +196,10 @@ fn frame(event: &Event) -> Option<String> {
 #[get("/events")]
 pub async fn events(
     request: HttpRequest,
-    Authenticated(actor): Authenticated,
+    SessionCredentials(credentials): SessionCredentials,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let actor = &credentials.actor;
     let subscriber = state.hub.subscribe(actor.account_id);
     let session = state.hub.connect(actor.account_id).await?;
     let mut replay = Vec::new();
@@ -194,7 +210,7 @@ pub async fn events(
         .and_then(|v| v.split_once(':'))
         .and_then(|(c, s)| Some((c.parse::<Uuid>().ok()?, s.parse::<i64>().ok()?)));
     if let Some((conversation, seq)) = resume {
-        for message in state.chat.replay(&actor, conversation, seq).await? {
+        for message in state.chat.replay(actor, conversation, seq).await? {
             if let Some(frame) = frame(&Event::MessageCreated { message }) {
                 replay.push(frame);
             }
@@ -222,10 +238,18 @@ pub async fn events(
         );
         stream::iter([Some(hint), None])
     });
+    // When the credentials end: nothing more, then the reauthenticate frame.
+    let ended = Rc::new(Cell::new(None));
+    let session_end = state.accounts.session_end(&credentials);
+    let mark_ended = ended.clone();
+    let credentials_end = async move { mark_ended.set(Some(session_end.await)) };
+    let last_word = stream::once(async move { ended.get().map(reauthenticate) });
     let body = stream::iter(replay.into_iter().map(Some))
         .chain(stream::select(stream::select(live, keepalive), stopping))
         .take_while(|frame| std::future::ready(frame.is_some()))
         .filter_map(|frame| std::future::ready(frame.filter(|f| !f.is_empty())))
+        .take_until(credentials_end)
+        .chain(last_word.filter_map(std::future::ready))
         .map(|frame| Ok::<_, actix_web::Error>(web::Bytes::from(frame)));
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))

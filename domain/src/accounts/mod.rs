@@ -4,6 +4,7 @@
 
 mod entity;
 pub(crate) mod password;
+mod session;
 mod status;
 mod throttle;
 mod token;
@@ -22,6 +23,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub use entity::{account, refresh_token};
+pub use session::{Credentials, SessionEnd};
 pub use throttle::ThrottleSettings;
 pub use token::TokenSettings;
 
@@ -32,7 +34,8 @@ use crate::cursor::CursorKey;
 use crate::directory::{NewProfile, insert_profile};
 use crate::page::{Keyset, Page, PageRequest, read_page};
 use password::{Hasher, check_rules};
-use status::StatusCache;
+use session::{Notices, Revocation};
+use status::{Standing, StatusCache};
 use throttle::Throttle;
 use token::AccessTokens;
 
@@ -122,6 +125,7 @@ pub struct AccountService {
     refresh_ttl: chrono::Duration,
     throttle: Arc<Throttle>,
     status: Arc<StatusCache>,
+    notices: Notices,
     hasher: Hasher,
 }
 
@@ -145,6 +149,7 @@ impl AccountService {
                 .unwrap_or(chrono::Duration::days(30)),
             throttle: Arc::new(Throttle::new(settings.throttle)),
             status: Arc::new(StatusCache::default()),
+            notices: Notices::default(),
             hasher: Hasher::new(settings.hashing_concurrency),
         }
     }
@@ -221,6 +226,7 @@ impl AccountService {
         if token.revoked || token.used_at.is_some() {
             revoke_family(&txn, token.family_id).await?;
             txn.commit().await?;
+            self.revoked(Revocation::SignIn(token.family_id));
             tracing::warn!(family = %token.family_id, "spent refresh token presented; family revoked");
             return Err(refused);
         }
@@ -247,7 +253,8 @@ impl AccountService {
         }
     }
 
-    /// Revokes the family of `refresh_token` (sign-out on this device).
+    /// Revokes the sign-in of `refresh_token` (sign-out on this device): its refresh
+    /// tokens, its access tokens and the sessions opened with them.
     pub async fn logout(&self, refresh_token: &str) -> Result<(), DomainError> {
         let token = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(digest(refresh_token)))
@@ -255,22 +262,55 @@ impl AccountService {
             .await?;
         if let Some(token) = token {
             revoke_family(&self.db, token.family_id).await?;
+            self.revoked(Revocation::SignIn(token.family_id));
         }
         Ok(())
     }
 
-    /// The actor a bearer token stands for, if the token is valid and its account may
-    /// still act (checked against a cache a few seconds old at most).
-    pub async fn authenticate(&self, bearer: &str) -> Result<Actor, DomainError> {
-        let (account_id, role) = self.access.verify(bearer)?;
-        if !self.status.is_active(&self.db, account_id).await? {
-            return Err(DomainError::Unauthenticated("the account is disabled"));
+    /// The credentials a bearer token stands for, if the token is valid, its account
+    /// may still act and its sign-in is live (each checked against a cache a few
+    /// seconds old at most).
+    pub async fn authenticate(&self, bearer: &str) -> Result<Credentials, DomainError> {
+        let token = self.access.verify(bearer)?;
+        let standing = self
+            .status
+            .standing(&self.db, token.account, status::TTL)
+            .await?;
+        match standing {
+            Standing::Active => {}
+            Standing::Disabled => {
+                return Err(DomainError::Unauthenticated("the account is disabled"));
+            }
+            Standing::Unknown => return Err(token::INVALID),
         }
-        Ok(Actor {
-            account_id,
-            role,
-            request_id: None,
+        let live = self
+            .status
+            .sign_in_live(&self.db, token.account, token.sign_in, status::TTL)
+            .await?;
+        if !live {
+            return Err(DomainError::Unauthenticated(
+                "this sign-in has ended; sign in again",
+            ));
+        }
+        Ok(Credentials {
+            actor: Actor {
+                account_id: token.account,
+                role: token.role,
+                request_id: None,
+            },
+            sign_in: token.sign_in,
+            usable_until: token.usable_until,
         })
+    }
+
+    /// Makes this node forget what it cached about a revoked account or sign-in and
+    /// tells the sessions it holds, which end at once.
+    fn revoked(&self, revocation: Revocation) {
+        match revocation {
+            Revocation::Account(account) => self.status.forget_account(account),
+            Revocation::SignIn(sign_in) => self.status.forget_sign_in(sign_in),
+        }
+        self.notices.send(revocation);
     }
 
     /// The caller's own account.
@@ -361,7 +401,11 @@ impl AccountService {
         };
         audit::record(&txn, actor, action, "account", id).await?;
         txn.commit().await?;
-        self.status.forget(id);
+        if disabled {
+            self.revoked(Revocation::Account(id));
+        } else {
+            self.status.forget_account(id);
+        }
         self.load(id).await
     }
 
@@ -441,7 +485,7 @@ impl AccountService {
         family: Uuid,
     ) -> Result<TokenPair, DomainError> {
         let role = Role::parse(&account.role).unwrap_or(Role::Client);
-        let (access_token, expires_in) = self.access.issue(account.id, role)?;
+        let (access_token, expires_in) = self.access.issue(account.id, role, family)?;
         let refresh_token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         let now = crate::clock::now();
         refresh_token::Entity::insert(refresh_token::ActiveModel {

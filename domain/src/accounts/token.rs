@@ -1,5 +1,7 @@
 //! Access tokens: HS256 JWTs with every spec claim required and checked. The
 //! algorithm is pinned, so `alg: none` and tokens signed any other way are refused.
+//! Each token names its sign-in (`sid`, the refresh-token family), so signing out
+//! ends the access tokens of that sign-in too, not only its refresh token.
 
 use std::time::Duration;
 
@@ -10,9 +12,6 @@ use uuid::Uuid;
 use crate::DomainError;
 use crate::actor::Role;
 
-/// Clock skew tolerated on `exp` and `nbf`.
-const LEEWAY_SECS: u64 = 30;
-
 /// How access tokens are signed and what they must say.
 #[derive(Clone)]
 pub struct TokenSettings {
@@ -22,6 +21,8 @@ pub struct TokenSettings {
     pub audience: String,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// Clock skew tolerated between nodes and clients.
+    pub leeway: Duration,
 }
 
 impl std::fmt::Debug for TokenSettings {
@@ -32,19 +33,36 @@ impl std::fmt::Debug for TokenSettings {
             .field("audience", &self.audience)
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
+            .field("leeway", &self.leeway)
             .finish()
     }
 }
 
+/// Why a token is refused when the reason is none of the client's business.
+pub(crate) const INVALID: DomainError =
+    DomainError::Unauthenticated("the access token is invalid or expired");
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: Uuid,
+    /// The sign-in this token belongs to.
+    sid: Uuid,
     role: String,
     iat: i64,
     nbf: i64,
     exp: i64,
     iss: String,
     aud: String,
+}
+
+/// What a valid token says.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Verified {
+    pub(crate) account: Uuid,
+    pub(crate) role: Role,
+    pub(crate) sign_in: Uuid,
+    /// Unix seconds after which the token is refused (its `exp` plus the leeway).
+    pub(crate) usable_until: i64,
 }
 
 /// Issues and verifies access tokens.
@@ -56,6 +74,7 @@ pub(crate) struct AccessTokens {
     issuer: String,
     audience: String,
     ttl: Duration,
+    leeway: i64,
 }
 
 impl AccessTokens {
@@ -66,7 +85,7 @@ impl AccessTokens {
         validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
         validation.validate_exp = true;
         validation.validate_nbf = true;
-        validation.leeway = LEEWAY_SECS;
+        validation.leeway = settings.leeway.as_secs();
         Self {
             encoding: EncodingKey::from_secret(&settings.secret),
             decoding: DecodingKey::from_secret(&settings.secret),
@@ -74,15 +93,23 @@ impl AccessTokens {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             ttl: settings.access_ttl,
+            leeway: i64::try_from(settings.leeway.as_secs()).unwrap_or(i64::MAX),
         }
     }
 
-    /// A signed token for `account` in `role`, and its lifetime in seconds.
-    pub(crate) fn issue(&self, account: Uuid, role: Role) -> Result<(String, u64), DomainError> {
+    /// A signed token for `account` in `role` within `sign_in`, and its lifetime in
+    /// seconds.
+    pub(crate) fn issue(
+        &self,
+        account: Uuid,
+        role: Role,
+        sign_in: Uuid,
+    ) -> Result<(String, u64), DomainError> {
         let now = crate::clock::now().timestamp();
         let ttl = self.ttl.as_secs();
         let claims = Claims {
             sub: account,
+            sid: sign_in,
             role: role.as_str().to_owned(),
             iat: now,
             nbf: now,
@@ -95,13 +122,23 @@ impl AccessTokens {
         Ok((token, ttl))
     }
 
-    /// The account and role a valid token names.
-    pub(crate) fn verify(&self, token: &str) -> Result<(Uuid, Role), DomainError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| DomainError::Unauthenticated("the access token is invalid or expired"))?;
-        let role = Role::parse(&data.claims.role).ok_or(DomainError::Unauthenticated(
+    /// What a valid token says. A token issued in the future (beyond the leeway) is
+    /// refused like a forged one: no honest clock produced it.
+    pub(crate) fn verify(&self, token: &str) -> Result<Verified, DomainError> {
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| INVALID)?
+            .claims;
+        if claims.iat > crate::clock::now().timestamp().saturating_add(self.leeway) {
+            return Err(INVALID);
+        }
+        let role = Role::parse(&claims.role).ok_or(DomainError::Unauthenticated(
             "the access token names no known role",
         ))?;
-        Ok((data.claims.sub, role))
+        Ok(Verified {
+            account: claims.sub,
+            role,
+            sign_in: claims.sid,
+            usable_until: claims.exp.saturating_add(self.leeway),
+        })
     }
 }

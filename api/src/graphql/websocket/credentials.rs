@@ -1,0 +1,103 @@
+//! Who a WebSocket session speaks for, and until when. `connection_init` must carry
+//! `{"Authorization": "Bearer <token>"}`; before the token expires the client may
+//! renew it with a graphql-transport-ws `ping` carrying the same payload with a fresh
+//! token of the same account (the `pong` then says `{"renewed": true}`). The session
+//! loop watches the credentials and closes with 4403 when they end.
+
+use std::sync::Arc;
+
+use async_graphql::Data;
+use domain::DomainError;
+use domain::accounts::Credentials;
+use tokio::sync::watch;
+
+use super::super::{Caller, error_of, graphql_error};
+use crate::auth::bearer_credential;
+use crate::state::AppState;
+
+/// What the session's credentials are now.
+#[derive(Debug, Clone)]
+pub(super) enum Authority {
+    /// No `connection_init` yet.
+    Pending,
+    /// The latest valid credentials.
+    Granted(Credentials),
+    /// A renewal presented a token that is invalid or names someone else.
+    Refused,
+}
+
+/// Shared by the protocol callbacks, which set it, and the session loop, which
+/// watches it.
+pub(super) type AuthoritySender = Arc<watch::Sender<Authority>>;
+
+pub(super) fn channel() -> (AuthoritySender, watch::Receiver<Authority>) {
+    let (sender, receiver) = watch::channel(Authority::Pending);
+    (Arc::new(sender), receiver)
+}
+
+/// `connection_init`: authenticates its token; the session then counts its user as
+/// online until it closes.
+pub(super) async fn connection_init(
+    state: AppState,
+    authority: AuthoritySender,
+    request_id: String,
+    init: serde_json::Value,
+) -> async_graphql::Result<Data> {
+    let token = bearer_of(&init).ok_or_else(|| {
+        error_of(&DomainError::Unauthenticated(
+            "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
+        ))
+    })?;
+    let mut credentials = state
+        .accounts
+        .authenticate(token)
+        .await
+        .map_err(graphql_error)?;
+    credentials.actor.request_id = Some(request_id);
+    let session = state
+        .hub
+        .connect(credentials.actor.account_id)
+        .await
+        .map_err(graphql_error)?;
+    let mut data = Data::default();
+    data.insert(Arc::new(Caller::Known(credentials.actor.clone())));
+    data.insert(session);
+    authority.send_replace(Authority::Granted(credentials));
+    Ok(data)
+}
+
+/// A `ping`: with a token in its payload, a renewal of the session's credentials.
+pub(super) async fn ping(
+    state: AppState,
+    authority: AuthoritySender,
+    payload: Option<serde_json::Value>,
+) -> async_graphql::Result<Option<serde_json::Value>> {
+    let Some(token) = payload.as_ref().and_then(bearer_of) else {
+        return Ok(None);
+    };
+    let current = match &*authority.borrow() {
+        Authority::Granted(current) => current.clone(),
+        // Not signed in yet, or already refused: nothing to renew.
+        Authority::Pending | Authority::Refused => return Ok(None),
+    };
+    let renewed = match state.accounts.authenticate(token).await {
+        Ok(mut fresh) if current.renews(&fresh) => {
+            fresh.actor.request_id = current.actor.request_id.clone();
+            Authority::Granted(fresh)
+        }
+        Ok(_) | Err(DomainError::Unauthenticated(_)) => Authority::Refused,
+        // The database could not say: the current credentials stay (they end on
+        // their own) and the client may try again.
+        Err(_) => return Ok(Some(serde_json::json!({ "renewed": false }))),
+    };
+    let accepted = matches!(renewed, Authority::Granted(_));
+    authority.send_replace(renewed);
+    Ok(Some(serde_json::json!({ "renewed": accepted })))
+}
+
+fn bearer_of(payload: &serde_json::Value) -> Option<&str> {
+    ["Authorization", "authorization"]
+        .iter()
+        .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
+        .and_then(bearer_credential)
+}
