@@ -16,5 +16,6 @@ pub mod page;
 pub mod presence;
 pub mod seed;
 mod sql;
+mod text;
 
 pub use error::DomainError;

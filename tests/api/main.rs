@@ -9,6 +9,7 @@ mod helpers;
 mod accounts;
 mod chat;
 mod contract;
+mod control_characters;
 mod directory;
 mod docs;
 mod health;

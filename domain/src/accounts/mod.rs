@@ -33,6 +33,7 @@ use crate::audit;
 use crate::cursor::CursorKey;
 use crate::directory::{NewProfile, insert_profile};
 use crate::page::{Keyset, Page, PageRequest, read_page};
+use crate::text::{self, Lines};
 use password::{Hasher, check_rules};
 use session::{Notices, Revocation};
 use status::{Standing, StatusCache};
@@ -193,6 +194,7 @@ impl AccountService {
         email: &str,
         password: String,
     ) -> Result<TokenPair, DomainError> {
+        text::field("email", email, Lines::One)?;
         let email = email.trim().to_lowercase();
         self.throttle
             .attempt("login", origin.ip.as_deref(), &email)?;
@@ -326,6 +328,9 @@ impl AccountService {
         page: PageRequest,
     ) -> Result<Page<Account>, DomainError> {
         actor.require_staff("search accounts")?;
+        if let Some(prefix) = &filter.email_prefix {
+            text::parameter("email_prefix", prefix)?;
+        }
         let prefix = filter
             .email_prefix
             .as_deref()
@@ -446,6 +451,7 @@ impl AccountService {
         therapist_id: Option<Uuid>,
     ) -> Result<(Uuid, account::ActiveModel), DomainError> {
         let email = normalise_email(&new.email)?;
+        text::field("display_name", &new.display_name, Lines::One)?;
         let display_name = new.display_name.trim().to_owned();
         if !(1..=200).contains(&display_name.chars().count()) {
             return Err(DomainError::Validation(
@@ -510,6 +516,7 @@ impl AccountService {
 
 /// Lowercased and checked: one `@`, a dotted domain, no spaces, at most 254 characters.
 fn normalise_email(email: &str) -> Result<String, DomainError> {
+    text::field("email", email, Lines::One)?;
     let email = email.trim().to_lowercase();
     let valid = email.chars().count() <= MAX_EMAIL_CHARS
         && !email.chars().any(char::is_whitespace)

@@ -16,6 +16,7 @@ use crate::DomainError;
 use crate::actor::Actor;
 use crate::events::Event;
 use crate::page::{Direction, Page, PageRequest};
+use crate::text::{self, Lines};
 
 /// Longest message body, in characters.
 pub const MAX_BODY_CHARS: usize = 10_000;
@@ -23,6 +24,7 @@ pub const MAX_BODY_CHARS: usize = 10_000;
 const MAX_CLIENT_MSG_ID: usize = 64;
 
 fn check_body(body: &str) -> Result<(), DomainError> {
+    text::field("body", body, Lines::Many)?;
     if body.trim().is_empty() {
         return Err(DomainError::Validation("body: must not be empty".into()));
     }

@@ -143,6 +143,7 @@ pub(crate) fn code(
 
 /// Lowercased, trimmed free text of 1 to `max` characters.
 fn text(parameter: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
+    crate::text::parameter(parameter, value)?;
     let value = value.trim().to_lowercase();
     if value.is_empty() || value.chars().count() > max {
         return Err(DomainError::invalid(

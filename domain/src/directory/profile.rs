@@ -13,6 +13,7 @@ use super::{Accepting, DirectoryService, Therapist};
 use crate::DomainError;
 use crate::actor::Actor;
 use crate::audit;
+use crate::text::{self, Lines};
 
 const MAX_TAGS: usize = 20;
 const MAX_BIO_CHARS: usize = 5_000;
@@ -57,6 +58,9 @@ impl NewProfile {
             }
             other => other,
         };
+        text::field("display_name", &self.display_name, Lines::One)?;
+        text::field("bio", &self.bio, Lines::Many)?;
+        text::field("city", &self.city, Lines::One)?;
         self.display_name = self.display_name.trim().to_owned();
         let name_chars = self.display_name.chars().count();
         if !(1..=200).contains(&name_chars) {
