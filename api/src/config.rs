@@ -89,9 +89,18 @@ pub struct Config {
     /// Login and sign-up attempts per minute from one client IP.
     #[arg(long, env = "PORTAL_AUTH_RATE_PER_IP", default_value_t = 30)]
     pub auth_rate_per_ip: u32,
-    /// Login and sign-up attempts per minute for one email.
+    /// Login and sign-up attempts per minute for one email from one client IP (and
+    /// from one device that signed in before).
     #[arg(long, env = "PORTAL_AUTH_RATE_PER_EMAIL", default_value_t = 10)]
     pub auth_rate_per_email: u32,
+    /// Login and sign-up attempts per minute for one email from every client IP
+    /// together; a device that signed in before is not held by it.
+    #[arg(
+        long,
+        env = "PORTAL_AUTH_RATE_PER_EMAIL_CEILING",
+        default_value_t = 100
+    )]
+    pub auth_rate_per_email_ceiling: u32,
     /// Event bus for real time across nodes, e.g. `nats://127.0.0.1:4222`; unset, events
     /// stay in this process (one node).
     #[arg(long, env = "PORTAL_BUS_URL")]
@@ -131,6 +140,7 @@ impl Config {
             jwt_leeway_secs: 30,
             auth_rate_per_ip: 1_000,
             auth_rate_per_email: 1_000,
+            auth_rate_per_email_ceiling: 1_000,
             hashing_concurrency: None,
             bus_url: None,
             bus_subject: "portal.events".to_owned(),
@@ -172,6 +182,7 @@ impl Config {
             throttle: domain::accounts::ThrottleSettings {
                 per_ip_per_minute: self.auth_rate_per_ip,
                 per_email_per_minute: self.auth_rate_per_email,
+                per_email_ceiling_per_minute: self.auth_rate_per_email_ceiling,
             },
             hashing_concurrency: self.hashing_concurrency.unwrap_or(cores),
         })

@@ -14,6 +14,7 @@ mod directory;
 mod docs;
 mod health;
 mod limits;
+mod lockout;
 mod logs;
 mod metrics;
 mod problems;

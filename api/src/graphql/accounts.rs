@@ -69,13 +69,24 @@ impl AccountMutation {
         Ok(account.into())
     }
 
-    /// Sign in with email and password.
-    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<Tokens> {
+    /// Sign in with email and password. `refreshToken`: the one this device holds from
+    /// an earlier sign-in, if any; a valid one of the same account lets the device sign
+    /// in even while guessers have exhausted the attempts of its address or the email.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+        refresh_token: Option<String>,
+    ) -> Result<Tokens> {
         let state = ctx.data::<AppState>()?;
-        let origin = ctx.data::<Origin>()?;
+        let origin = Origin {
+            refresh_token,
+            ..ctx.data::<Origin>()?.clone()
+        };
         let pair = state
             .accounts
-            .login(origin, &email, password)
+            .login(&origin, &email, password)
             .await
             .map_err(graphql_error)?;
         Ok(pair.into())

@@ -29,6 +29,11 @@ pub struct SignupRequest {
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// The refresh token this device holds from an earlier sign-in, if any. A valid
+    /// one of the same account lets the device sign in even while guessers have
+    /// exhausted the attempts of its address or of the email.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 /// Body of `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
@@ -84,6 +89,7 @@ impl From<Account> for MeDto {
 pub fn origin(request: &HttpRequest) -> Origin {
     Origin {
         ip: request.peer_addr().map(|a| a.ip().to_string()),
+        refresh_token: None,
     }
 }
 
@@ -134,9 +140,13 @@ pub async fn login(
     state: web::Data<AppState>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let body = body.into_inner();
+    let origin = Origin {
+        refresh_token: body.refresh_token,
+        ..origin(&request)
+    };
     let pair = state
         .accounts
-        .login(&origin(&request), &body.email, body.password)
+        .login(&origin, &body.email, body.password)
         .await?;
     Ok(web::Json(pair.into()))
 }

@@ -37,7 +37,7 @@ use crate::text::{self, Lines};
 use password::{Hasher, check_rules};
 use session::{Notices, Revocation};
 use status::{Standing, StatusCache};
-use throttle::Throttle;
+use throttle::{Attempt, Throttle};
 use token::AccessTokens;
 
 const MAX_EMAIL_CHARS: usize = 254;
@@ -98,6 +98,9 @@ pub struct TokenPair {
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
     pub ip: Option<String>,
+    /// The refresh token the device holds from an earlier sign-in, if it sent one: a
+    /// valid one of the same account lets it sign in past a guesser's lock-out.
+    pub refresh_token: Option<String>,
 }
 
 /// Filters of the support tools' account search.
@@ -164,8 +167,11 @@ impl AccountService {
         display_name: String,
     ) -> Result<Account, DomainError> {
         let email = normalise_email(&email)?;
-        self.throttle
-            .attempt("signup", origin.ip.as_deref(), &email)?;
+        self.throttle.attempt(Attempt {
+            ip: origin.ip.as_deref(),
+            email: &email,
+            known_device: None,
+        })?;
         self.create_account(NewAccount {
             email,
             password,
@@ -196,8 +202,15 @@ impl AccountService {
     ) -> Result<TokenPair, DomainError> {
         text::field("email", email, Lines::One)?;
         let email = email.trim().to_lowercase();
-        self.throttle
-            .attempt("login", origin.ip.as_deref(), &email)?;
+        let known_device = match origin.refresh_token.as_deref() {
+            Some(token) => self.known_device(token, &email).await?,
+            None => None,
+        };
+        self.throttle.attempt(Attempt {
+            ip: origin.ip.as_deref(),
+            email: &email,
+            known_device,
+        })?;
         let found = account::Entity::find()
             .filter(account::Column::Email.eq(email.as_str()))
             .one(&self.db)
@@ -210,6 +223,31 @@ impl AccountService {
             }
             _ => Err(DomainError::Unauthenticated(LOGIN_FAILED)),
         }
+    }
+
+    /// The sign-in a device proves it holds with `refresh_token`: a live, unspent token
+    /// of the account that `email` names.
+    async fn known_device(
+        &self,
+        refresh_token: &str,
+        email: &str,
+    ) -> Result<Option<Uuid>, DomainError> {
+        let token = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(digest(refresh_token)))
+            .filter(refresh_token::Column::Revoked.eq(false))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .filter(refresh_token::Column::ExpiresAt.gt(crate::clock::now()))
+            .one(&self.db)
+            .await?;
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        let owner = account::Entity::find_by_id(token.account_id)
+            .one(&self.db)
+            .await?;
+        Ok(owner
+            .filter(|owner| owner.email == email)
+            .map(|_| token.family_id))
     }
 
     /// Trades a refresh token for a new pair. Each token works once: presenting a
