@@ -188,6 +188,13 @@ impl Collector for HubCollector {
             None,
             sessions.metric_type(),
         )?)?;
+        let connected = ConstGauge::new(i64::from(self.0.bus_connected()));
+        connected.encode(encoder.encode_descriptor(
+            "realtime_bus_connected",
+            "1 while real-time events flow between the nodes (always 1 on one node)",
+            None,
+            connected.metric_type(),
+        )?)?;
         for (name, help, value) in [
             (
                 "presence_changes",
@@ -203,6 +210,11 @@ impl Collector for HubCollector {
                 "realtime_slow_subscribers_dropped",
                 "Subscribers dropped with a resync notice for falling behind",
                 &m.slow_subscribers_dropped,
+            ),
+            (
+                "realtime_bus_gaps",
+                "Times the event bus may have lost events (reconnects, lags); every subscriber was told to resync",
+                &m.bus_gaps,
             ),
             (
                 "presence_db_statements",

@@ -211,12 +211,24 @@ impl TestApp {
     /// A second node over the same database (its own hub and caches, no bus);
     /// returns its address.
     pub async fn another_node(&self) -> String {
-        let node = Application::build(test_config(self._database.url()))
+        self.another_node_with(test_config(self._database.url()))
+            .await
+    }
+
+    /// A second node booted with `config`, which should reach this app's database
+    /// (see [`Self::database_url`]); returns its address.
+    pub async fn another_node_with(&self, config: Config) -> String {
+        let node = Application::build(config)
             .await
             .expect("the second node boots");
         let address = format!("http://{}", node.local_addr());
         tokio::spawn(node.run_until_stopped());
         address
+    }
+
+    /// The URL of this app's database.
+    pub fn database_url(&self) -> &str {
+        self._database.url()
     }
 
     /// A new account with `role`, created the way `portal create-account` does.

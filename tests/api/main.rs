@@ -7,6 +7,7 @@
 mod helpers;
 
 mod accounts;
+mod bus;
 mod chat;
 mod contract;
 mod control_characters;

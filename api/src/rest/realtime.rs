@@ -165,6 +165,13 @@ fn frame(event: &Event) -> Option<String> {
     Some(format!("{id}event: {name}\ndata: {data}\n\n"))
 }
 
+/// Whether `event` is a new message the replay, which reached `seq` of
+/// `conversation`, has already sent.
+fn already_sent(event: &Event, (conversation, seq): (Uuid, i64)) -> bool {
+    matches!(event, Event::MessageCreated { message }
+        if message.conversation_id == conversation && message.seq <= seq)
+}
+
 /// The `event: reauthenticate` frame that ends a stream whose credentials ended.
 fn reauthenticate(end: SessionEnd) -> String {
     let reason = match end {
@@ -209,8 +216,12 @@ pub async fn events(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(':'))
         .and_then(|(c, s)| Some((c.parse::<Uuid>().ok()?, s.parse::<i64>().ok()?)));
+    // Live events already replayed (sent while the replay was read) are not sent twice.
+    let mut replayed = None;
     if let Some((conversation, seq)) = resume {
+        replayed = Some((conversation, seq));
         for message in state.chat.replay(actor, conversation, seq).await? {
+            replayed = Some((conversation, message.seq));
             if let Some(frame) = frame(&Event::MessageCreated { message }) {
                 replay.push(frame);
             }
@@ -220,6 +231,9 @@ pub async fn events(
         // The session lives as long as the stream: the user stays online meanwhile.
         let _online = &session;
         match delivery {
+            Delivery::Event(event) if replayed.is_some_and(|up_to| already_sent(&event, up_to)) => {
+                String::new()
+            }
             Delivery::Event(event) => frame(&event).unwrap_or_default(),
             Delivery::Resync => "event: resync\ndata: {}\n\n".to_owned(),
         }

@@ -1,6 +1,11 @@
 //! Carrying envelopes between nodes: a tokio broadcast channel when there is one node,
 //! NATS when there are several. Every node receives every envelope and delivers it to
-//! its own subscribers only.
+//! its own subscribers only. A bus never loses envelopes silently: when some may have
+//! been lost (the connection dropped, or this node fell behind) it says so with a
+//! `Gap`, and the hub tells every subscriber to resync from the database.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
@@ -13,12 +18,22 @@ use crate::DomainError;
 /// Envelopes the in-process channel holds for a slow hub loop before it lags.
 const IN_PROCESS_CAPACITY: usize = 16_384;
 
+/// What a node hears from the bus.
+#[derive(Debug, Clone)]
+pub enum Arrival {
+    Envelope(Envelope),
+    /// Envelopes may have been lost since the last arrival.
+    Gap,
+}
+
 /// Moves envelopes between the nodes of a deployment.
 pub trait Bus: Send + Sync + 'static {
     /// Sends `envelope` to every node, this one included.
     fn publish(&self, envelope: &Envelope) -> BoxFuture<'_, Result<(), DomainError>>;
-    /// Every envelope published from now on, from any node.
-    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Envelope>, DomainError>>;
+    /// Every envelope published from now on, from any node, and every gap.
+    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Arrival>, DomainError>>;
+    /// Whether envelopes flow between the nodes right now.
+    fn connected(&self) -> bool;
 }
 
 /// One node: a broadcast channel.
@@ -41,44 +56,94 @@ impl Bus for InProcessBus {
         Box::pin(async { Ok(()) })
     }
 
-    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Envelope>, DomainError>> {
+    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Arrival>, DomainError>> {
         let receiver = self.sender.subscribe();
         Box::pin(async move {
             let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-                loop {
-                    match receiver.recv().await {
-                        Ok(envelope) => return Some((envelope, receiver)),
-                        Err(broadcast::error::RecvError::Lagged(missed)) => {
-                            tracing::warn!(
-                                missed,
-                                "event hub lagged; subscribers resync from the database"
-                            );
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return None,
+                match receiver.recv().await {
+                    Ok(envelope) => Some((Arrival::Envelope(envelope), receiver)),
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(
+                            missed,
+                            "event hub lagged; subscribers resync from the database"
+                        );
+                        Some((Arrival::Gap, receiver))
                     }
+                    Err(broadcast::error::RecvError::Closed) => None,
                 }
             });
             Ok(stream.boxed())
         })
     }
+
+    fn connected(&self) -> bool {
+        true
+    }
 }
 
-/// Several nodes: JSON envelopes on one NATS subject.
+/// Several nodes: JSON envelopes on one NATS subject. Core NATS keeps nothing for a
+/// node that is not connected, so every reconnect (and every message the server
+/// dropped for a slow consumer) is a gap. A node that reconnects also announces its
+/// gap on `<subject>.gaps`: what it published while cut off may never have reached
+/// the others, whose own connection never dropped.
 pub struct NatsBus {
     client: async_nats::Client,
     subject: String,
+    gaps: broadcast::Sender<()>,
+}
+
+fn gap_subject(subject: &str) -> String {
+    format!("{subject}.gaps")
 }
 
 impl NatsBus {
     /// Connects to `url` (e.g. `nats://127.0.0.1:4222`), publishing on `subject`.
     pub async fn connect(url: &str, subject: &str) -> Result<Self, DomainError> {
-        let client = async_nats::connect(url).await.map_err(|err| {
+        let gaps = broadcast::channel(16).0;
+        let (reconnected, mut reconnects) = tokio::sync::mpsc::unbounded_channel();
+        let (on_event, cut_off) = (gaps.clone(), Arc::new(AtomicBool::new(false)));
+        let options = async_nats::ConnectOptions::new().event_callback(move |event| {
+            let (gaps, cut_off, reconnected) =
+                (on_event.clone(), cut_off.clone(), reconnected.clone());
+            async move {
+                use async_nats::Event;
+                match event {
+                    Event::Disconnected => {
+                        tracing::warn!("event bus disconnected; reconnecting");
+                        cut_off.store(true, Ordering::SeqCst);
+                    }
+                    Event::Connected if cut_off.swap(false, Ordering::SeqCst) => {
+                        tracing::warn!("event bus reconnected; subscribers resync");
+                        gaps.send(()).ok();
+                        reconnected.send(()).ok();
+                    }
+                    Event::SlowConsumer(_) => {
+                        tracing::warn!("event bus dropped envelopes; subscribers resync");
+                        gaps.send(()).ok();
+                    }
+                    _ => {}
+                }
+            }
+        });
+        let client = options.connect(url).await.map_err(|err| {
             tracing::error!(error = %err, "cannot connect to the event bus");
             DomainError::Unavailable
         })?;
+        let (announcer, gap_subject) = (client.clone(), gap_subject(subject));
+        tokio::spawn(async move {
+            while reconnects.recv().await.is_some() {
+                if let Err(err) = announcer
+                    .publish(gap_subject.clone(), Default::default())
+                    .await
+                {
+                    tracing::warn!(error = %err, "gap not announced to other nodes");
+                }
+            }
+        });
         Ok(Self {
             client,
             subject: subject.to_owned(),
+            gaps,
         })
     }
 }
@@ -97,7 +162,13 @@ impl Bus for NatsBus {
         })
     }
 
-    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Envelope>, DomainError>> {
+    fn subscribe(&self) -> BoxFuture<'_, Result<BoxStream<'static, Arrival>, DomainError>> {
+        let gaps = futures_util::stream::unfold(self.gaps.subscribe(), |mut gaps| async move {
+            match gaps.recv().await {
+                Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => Some((Arrival::Gap, gaps)),
+                Err(broadcast::error::RecvError::Closed) => None,
+            }
+        });
         Box::pin(async move {
             let subscriber = self
                 .client
@@ -107,20 +178,32 @@ impl Bus for NatsBus {
                     tracing::error!(error = %err, "cannot subscribe to the event bus");
                     DomainError::Unavailable
                 })?;
-            // The first round trip makes the subscription effective before we return.
+            let announced = self
+                .client
+                .subscribe(gap_subject(&self.subject))
+                .await
+                .map_err(|err| {
+                    tracing::error!(error = %err, "cannot subscribe to the event bus");
+                    DomainError::Unavailable
+                })?
+                .map(|_| Arrival::Gap);
+            // The first round trip makes the subscriptions effective before we return.
             self.client
                 .flush()
                 .await
                 .map_err(|_| DomainError::Unavailable)?;
-            Ok(subscriber
-                .filter_map(|message| async move {
-                    serde_json::from_slice::<Envelope>(&message.payload)
-                        .inspect_err(
-                            |err| tracing::warn!(error = %err, "malformed envelope dropped"),
-                        )
-                        .ok()
-                })
-                .boxed())
+            let envelopes = subscriber.filter_map(|message| async move {
+                serde_json::from_slice::<Envelope>(&message.payload)
+                    .inspect_err(|err| tracing::warn!(error = %err, "malformed envelope dropped"))
+                    .ok()
+                    .map(Arrival::Envelope)
+            });
+            let gaps = futures_util::stream::select(gaps, announced);
+            Ok(futures_util::stream::select(envelopes, gaps).boxed())
         })
+    }
+
+    fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
     }
 }

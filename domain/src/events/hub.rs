@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{Bus, Envelope, Event, Status};
+use super::{Arrival, Bus, Envelope, Event, Status};
 use crate::DomainError;
 use crate::presence::PresenceBoard;
 
@@ -43,6 +43,9 @@ pub struct HubMetrics {
     /// Database statements issued by the presence subsystem (contact loading when a
     /// session opens or membership changes; never on a status change).
     pub presence_db_statements: AtomicU64,
+    /// Times the bus may have lost envelopes (a reconnect, a lag), each answered by a
+    /// resync of every local subscriber.
+    pub bus_gaps: AtomicU64,
 }
 
 struct Slot {
@@ -94,11 +97,14 @@ impl Hub {
         });
         let weak = Arc::downgrade(&inner);
         tokio::spawn(async move {
-            while let Some(envelope) = envelopes.next().await {
+            while let Some(arrival) = envelopes.next().await {
                 let Some(inner) = weak.upgrade() else {
                     break;
                 };
-                Hub { inner }.deliver(envelope);
+                match arrival {
+                    Arrival::Envelope(envelope) => Hub { inner }.deliver(envelope),
+                    Arrival::Gap => Hub { inner }.resync_everyone(),
+                }
             }
         });
         Ok(Self { inner })
@@ -107,6 +113,11 @@ impl Hub {
     /// Counters for `/metrics`.
     pub fn metrics(&self) -> &HubMetrics {
         &self.inner.metrics
+    }
+
+    /// Whether events flow between the nodes right now (always, on one node).
+    pub fn bus_connected(&self) -> bool {
+        self.inner.bus.connected()
     }
 
     /// Sends `event` to `audience` on every node. Failures are logged, never passed
@@ -185,6 +196,24 @@ impl Hub {
                     .fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Envelopes may have been lost: every local subscriber gets what it has buffered,
+    /// then `Resync`, and is closed, so that it catches up from the database.
+    fn resync_everyone(&self) {
+        let dropped = {
+            let mut slots = self.inner.slots.write().unwrap_or_else(|p| p.into_inner());
+            let dropped: Vec<Slot> = slots.drain().flat_map(|(_, list)| list).collect();
+            dropped
+        };
+        for slot in &dropped {
+            slot.lagged.store(true, Ordering::Relaxed);
+        }
+        self.inner.metrics.bus_gaps.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            subscribers = dropped.len(),
+            "events may have been lost; every subscriber resyncs"
+        );
     }
 
     /// The presence status this node knows for `account` (offline when unknown).

@@ -10,7 +10,7 @@ pub(crate) mod hub;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use bus::{Bus, InProcessBus, NatsBus};
+pub use bus::{Arrival, Bus, InProcessBus, NatsBus};
 pub use hub::{Delivery, Hub, HubMetrics, Subscriber};
 
 use crate::chat::Message;

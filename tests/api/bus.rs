@@ -1,0 +1,157 @@
+//! The bus never loses an event silently: two nodes on a NATS server of the test's
+//! own, which is killed for 5 s while messages flow; the remote subscriber ends with
+//! every message once, through live events or through `resync` and a catch-up.
+
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, TestDatabase, test_config};
+use crate::realtime::{Sse, chat};
+
+const MESSAGES: i64 = 60;
+
+/// A `nats-server` on a free loopback port, which the test stops and starts.
+struct NatsServer {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl NatsServer {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut server = Self { port, child: None };
+        server.restart();
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server runs (apt-get install nats-server)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn a_bus_outage_loses_no_event_silently(backend: Backend) {
+    let mut nats = NatsServer::start();
+    let db = TestDatabase::create(backend).await;
+    let subject = format!("portal.test.{}", uuid::Uuid::now_v7().simple());
+    let bus_url = nats.url();
+    let on_the_bus = |database_url: &str| {
+        let mut config = test_config(database_url);
+        config.bus_url = Some(bus_url.clone());
+        config.bus_subject = subject.clone();
+        config
+    };
+    let first = on_the_bus(db.url());
+    let sender_node = TestApp::boot(db, first).await;
+    let listener_node = sender_node
+        .another_node_with(on_the_bus(sender_node.database_url()))
+        .await;
+    let chat = chat(&sender_node).await;
+
+    let sending = {
+        let (address, token) = (sender_node.address.clone(), chat.therapist_token.clone());
+        let conversation = chat.conversation.clone();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for n in 0..MESSAGES {
+                let response = http
+                    .post(format!(
+                        "{address}/v1/conversations/{conversation}/messages"
+                    ))
+                    .bearer_auth(&token)
+                    .json(&json!({ "body": format!("m{n}"), "client_msg_id": format!("m{n}") }))
+                    .send()
+                    .await
+                    .expect("answered");
+                assert_eq!(response.status(), 201, "sending never waits on the bus");
+                tokio::time::sleep(Duration::from_millis(120)).await;
+            }
+        })
+    };
+    let outage = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        nats.kill();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        nats.restart();
+        nats
+    });
+
+    // The remote subscriber: live events, and on `resync` a reconnect with
+    // Last-Event-ID, which replays what it missed from the database.
+    let mut seen = Vec::new();
+    let mut resyncs = 0;
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut stream = Sse::open(&listener_node, &chat.client_token, None).await;
+    while (seen.len() as i64) < MESSAGES && Instant::now() < deadline {
+        match stream.next(Duration::from_secs(2)).await {
+            Some((name, data, _)) if name == "message_created" => {
+                seen.push(data["message"]["seq"].as_i64().expect("a seq"));
+            }
+            Some((name, _, _)) if name == "resync" => {
+                resyncs += 1;
+                let last = seen.iter().max().copied().unwrap_or(0);
+                let resume = format!("{}:{last}", chat.conversation);
+                stream = Sse::open(&listener_node, &chat.client_token, Some(&resume)).await;
+            }
+            Some(_) | None => {}
+        }
+    }
+    sending.await.expect("the sender");
+    let _nats = outage.await.expect("the outage");
+    let distinct: BTreeSet<i64> = seen.iter().copied().collect();
+    assert_eq!(seen.len(), distinct.len(), "every message once: {seen:?}");
+    assert_eq!(
+        distinct,
+        (1..=MESSAGES).collect(),
+        "every message: {seen:?}"
+    );
+    assert!(resyncs >= 1, "the outage was told to the subscriber");
+
+    let metrics = reqwest::get(format!("{listener_node}/metrics"))
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("realtime_bus_connected 1"), "{metrics}");
+    let gaps: Value = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("realtime_bus_gaps_total "))
+        .map(|v| json!(v.trim().parse::<u64>().expect("a count")))
+        .expect("realtime_bus_gaps_total");
+    assert!(gaps.as_u64() >= Some(1), "{metrics}");
+}
+on_every_backend!(a_bus_outage_loses_no_event_silently);
