@@ -101,6 +101,15 @@ pub struct Config {
         default_value_t = 100
     )]
     pub auth_rate_per_email_ceiling: u32,
+    /// GraphQL points each client (account, or IP when anonymous) may spend per
+    /// minute; a request costs its rows times their fields, plus 100 per
+    /// `totalCount`. 0 turns the budget off.
+    #[arg(
+        long,
+        env = "PORTAL_GRAPHQL_POINTS_PER_MINUTE",
+        default_value_t = 100_000
+    )]
+    pub graphql_points_per_minute: u32,
     /// Event bus for real time across nodes, e.g. `nats://127.0.0.1:4222`; unset, events
     /// stay in this process (one node).
     #[arg(long, env = "PORTAL_BUS_URL")]
@@ -142,6 +151,7 @@ impl Config {
             auth_rate_per_email: 1_000,
             auth_rate_per_email_ceiling: 1_000,
             hashing_concurrency: None,
+            graphql_points_per_minute: 100_000,
             bus_url: None,
             bus_subject: "portal.events".to_owned(),
             presence_grace_ms: 300,

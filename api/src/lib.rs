@@ -119,6 +119,8 @@ impl Application {
             config.rate_limit_burst,
         ));
 
+        let graphql_budget =
+            web::Data::new(graphql::cost::Budget::new(config.graphql_points_per_minute));
         let upgrade_rate_limit = rate_limit.clone();
         let app = move || {
             let (app, _) = App::new()
@@ -127,6 +129,7 @@ impl Application {
                 .app_data(web::Data::new(schema.clone()))
                 .app_data(openapi.clone())
                 .app_data(rate_limit.clone())
+                .app_data(graphql_budget.clone())
                 .configure(problem::extractor_configs)
                 .configure(health::configure)
                 .configure(graphql::configure)

@@ -39,15 +39,6 @@ enum Command {
         #[arg(long)]
         depth: usize,
     },
-    /// A signed access token for a new or given account (uses the server's key).
-    Token {
-        #[arg(long)]
-        secret: String,
-        #[arg(long)]
-        account: Option<uuid::Uuid>,
-        #[arg(long, default_value = "client")]
-        role: String,
-    },
     /// One presence change of a user with `contacts` connected contacts: time until
     /// the last contact receives it.
     Fanout(realtime::Target),
@@ -132,14 +123,6 @@ async fn main() {
             print(
                 json!({ "depth": seen, "cursor": next, "seconds": started.elapsed().as_secs_f64() }),
             );
-        }
-        Command::Token {
-            secret,
-            account,
-            role,
-        } => {
-            let account = account.unwrap_or_else(uuid::Uuid::now_v7);
-            println!("{}", realtime::mint(&secret, account, &role));
         }
         Command::Fanout(target) => print(realtime::fanout(&target).await),
         Command::WsMemory { target, pid } => print(realtime::ws_memory(&target, pid).await),

@@ -434,7 +434,9 @@ pub async fn seed_demo(
 
 /// One therapist with `clients` clients, each in a conversation (no messages) with the
 /// therapist: the therapist has `clients` contacts. Returns the therapist's id and the
-/// clients' ids. For presence fan-out benchmarks.
+/// clients' ids. Each account has a live sign-in whose id is the account's own, so a
+/// benchmark can sign access tokens for it (`sid` = `sub`) without hashing passwords.
+/// For presence fan-out benchmarks.
 pub async fn seed_contacts(
     db: &DatabaseConnection,
     clients: u64,
@@ -458,8 +460,25 @@ pub async fn seed_contacts(
         ));
     }
     let ids = seed_accounts(db, &people).await?;
-    let (therapist, clients) = (ids[0], ids[1..].to_vec());
     let now = crate::clock::now();
+    for chunk in ids.chunks(BATCH) {
+        use crate::accounts::refresh_token;
+        refresh_token::Entity::insert_many(chunk.iter().map(|account| {
+            refresh_token::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                family_id: Set(*account),
+                account_id: Set(*account),
+                token_hash: Set(format!("seeded-{}", Uuid::now_v7().simple())),
+                expires_at: Set(now + chrono::Duration::days(1)),
+                used_at: Set(None),
+                revoked: Set(false),
+                created_at: Set(now),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    let (therapist, clients) = (ids[0], ids[1..].to_vec());
     for chunk in clients.chunks(BATCH / 2) {
         let conversations: Vec<(Uuid, Uuid)> = chunk.iter().map(|c| (Uuid::now_v7(), *c)).collect();
         conversation::Entity::insert_many(conversations.iter().map(|(id, _)| {

@@ -13,6 +13,7 @@ mod contract;
 mod control_characters;
 mod directory;
 mod docs;
+mod graphql_cost;
 mod health;
 mod limits;
 mod lockout;

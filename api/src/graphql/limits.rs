@@ -46,6 +46,29 @@ pub fn refuse_large_batch(batch: &BatchRequest) -> Option<Response> {
     }
 }
 
+/// The answer to a request that costs more than `cost::MAX_REQUEST_COST`.
+pub fn too_costly(cost: u64) -> Response {
+    Response::from_errors(vec![coded(
+        format!(
+            "this request costs {cost} points; at most {} are allowed (pages count once per row asked for, totalCount {} each; a batch sums its operations)",
+            super::cost::MAX_REQUEST_COST,
+            super::cost::TOTAL_COUNT_COST
+        ),
+        "query_too_complex",
+    )])
+}
+
+/// The answer that replaces a response over `MAX_RESPONSE_BYTES`.
+pub fn too_large(bytes: usize) -> Response {
+    Response::from_errors(vec![coded(
+        format!(
+            "the response would be {bytes} bytes; at most {} are sent: ask for smaller pages",
+            super::MAX_RESPONSE_BYTES
+        ),
+        "response_too_large",
+    )])
+}
+
 /// Installs the alias limit and codes the parser's and validator's own refusals.
 pub struct QueryLimits;
 

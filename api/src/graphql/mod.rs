@@ -5,6 +5,7 @@ mod accounts;
 mod admin;
 mod chat;
 mod connection;
+pub mod cost;
 mod directory;
 mod limits;
 mod realtime;
@@ -86,18 +87,28 @@ enum Caller {
     Rejected(DomainError),
 }
 
+/// Largest response body a request may produce; a larger one is replaced by a
+/// `response_too_large` error (the cost ceiling makes this rare).
+pub const MAX_RESPONSE_BYTES: usize = 2 * 1024 * 1024;
+
 /// Runs one operation or a batch (a JSON array) of up to `limits::MAX_BATCH`. The body
 /// goes through the REST JSON extractor, so its size limit and problem answers (413,
-/// 415, 400 `malformed_body`) apply here too.
+/// 415, 400 `malformed_body`) apply here too. The whole batch is costed before any of
+/// it runs (see `cost`).
 async fn execute(
     schema: web::Data<PortalSchema>,
     state: web::Data<AppState>,
+    budget: web::Data<cost::Budget>,
     http: HttpRequest,
     request: web::Json<async_graphql::BatchRequest>,
 ) -> actix_web::HttpResponse {
-    let batch = request.into_inner();
+    let mut batch = request.into_inner();
     if let Some(refusal) = limits::refuse_large_batch(&batch) {
         return respond(&refusal.into());
+    }
+    let cost = cost::of_batch(&mut batch);
+    if cost > cost::MAX_REQUEST_COST {
+        return respond(&limits::too_costly(cost).into());
     }
     let caller = match bearer_token(&http) {
         Ok(None) => Caller::Anonymous,
@@ -110,15 +121,42 @@ async fn execute(
         },
         Err(err) => Caller::Rejected(err),
     };
+    let client = match &caller {
+        Caller::Known(actor) => actor.account_id.to_string(),
+        Caller::Anonymous | Caller::Rejected(_) => http
+            .peer_addr()
+            .map(|peer| peer.ip().to_string())
+            .unwrap_or_default(),
+    };
+    if let Err(wait) = budget.charge(&client, cost) {
+        return over_budget(cost, wait);
+    }
     let batch = batch
         .data(Arc::new(caller))
         .data(crate::rest::origin(&http));
     respond(&schema.execute_batch(batch).await)
 }
 
+/// The client's points are spent: the same 429 problem, with `Retry-After`, as the
+/// per-client request limit in front of every route answers.
+fn over_budget(cost: u64, wait: u64) -> actix_web::HttpResponse {
+    crate::problem::Problem::new(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        Some(format!(
+            "this client has spent its GraphQL points (this request costs {cost}); retry in {wait} s"
+        )),
+    )
+    .retry_after(wait)
+    .response()
+}
+
 /// A GraphQL answer over HTTP: 200 with the response (errors included) as JSON.
 fn respond(response: &async_graphql::BatchResponse) -> actix_web::HttpResponse {
     match serde_json::to_vec(response) {
+        Ok(body) if body.len() > MAX_RESPONSE_BYTES => {
+            respond(&limits::too_large(body.len()).into())
+        }
         Ok(body) => actix_web::HttpResponse::Ok()
             .content_type("application/graphql-response+json")
             .body(body),
