@@ -137,14 +137,14 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
         Command::Migrate(args) => {
             crate::telemetry::init();
             let storage = domain::database::Storage::connect(&args.database_url, 2).await?;
-            migrations::Migrator::up(&storage.db, None).await?;
+            migrations::Migrator::up(storage.db.pool(), None).await?;
             println!("migrations applied");
         }
         Command::Seed(args) => {
             crate::telemetry::init();
             let storage =
                 domain::database::Storage::connect(&args.database.database_url, 4).await?;
-            migrations::Migrator::up(&storage.db, None).await?;
+            migrations::Migrator::up(storage.db.pool(), None).await?;
             let started = std::time::Instant::now();
             let report =
                 domain::seed::seed_directory(&storage.db, args.therapists, args.organisations)
@@ -179,7 +179,7 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
             crate::telemetry::init();
             let storage =
                 domain::database::Storage::connect(&args.database.database_url, 2).await?;
-            migrations::Migrator::up(&storage.db, None).await?;
+            migrations::Migrator::up(storage.db.pool(), None).await?;
             // Only creates the account: no token is issued, so any key will do.
             let mut settings = crate::Config::for_database(&args.database.database_url);
             settings.jwt_secret = Some(crate::config::Secret(hex(&CursorKey::random_bytes())));

@@ -36,6 +36,11 @@ pub struct Config {
     /// Most database connections the pool opens.
     #[arg(long, env = "PORTAL_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+    /// Milliseconds the client waits for any one database statement before the
+    /// request fails fast with 503 (the server-side timeout cannot fire when the
+    /// server cannot be reached).
+    #[arg(long, env = "PORTAL_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5_000)]
+    pub db_statement_timeout_ms: u64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "PORTAL_WORKERS")]
     pub workers: Option<usize>,
@@ -134,6 +139,7 @@ impl Config {
             database_url: database_url.to_owned(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             db_max_connections: 8,
+            db_statement_timeout_ms: 5_000,
             workers: Some(2),
             shutdown_timeout_secs: 25,
             rate_limit_per_second: 10_000,

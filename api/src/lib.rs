@@ -75,8 +75,13 @@ impl Application {
         // Bind first: a taken port fails the start before any migration or seeding.
         let listener = TcpListener::bind(config.bind)?;
         let local_addr = listener.local_addr()?;
-        let storage = Storage::connect(&config.database_url, config.db_max_connections).await?;
-        migrations::Migrator::up(&storage.db, None).await?;
+        let storage = Storage::connect_with_deadline(
+            &config.database_url,
+            config.db_max_connections,
+            Duration::from_millis(config.db_statement_timeout_ms),
+        )
+        .await?;
+        migrations::Migrator::up(storage.db.pool(), None).await?;
         let empty = domain::directory::therapist::Entity::find()
             .count(&storage.db)
             .await?

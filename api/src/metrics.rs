@@ -278,7 +278,7 @@ struct PoolFigures {
 }
 
 fn pool_figures(storage: &Storage) -> Option<PoolFigures> {
-    let db = &storage.db;
+    let db = storage.db.pool();
     macro_rules! figures {
         ($pool:expr) => {{
             let pool = $pool;

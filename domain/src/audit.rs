@@ -2,12 +2,13 @@
 //! in which request. Entries are written in the same transaction as the action.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
 use crate::DomainError;
 use crate::actor::Actor;
 use crate::cursor::CursorKey;
+use crate::database::Db;
 use crate::page::{Keyset, Page, PageRequest, read_page};
 
 pub mod entry {
@@ -71,14 +72,14 @@ pub(crate) async fn record(
 /// Reads the audit log.
 #[derive(Debug, Clone)]
 pub struct AuditService {
-    db: DatabaseConnection,
+    db: Db,
     cursors: CursorKey,
 }
 
 const SCOPE: &str = "audit|newest";
 
 impl AuditService {
-    pub fn new(db: DatabaseConnection, cursors: CursorKey) -> Self {
+    pub fn new(db: Db, cursors: CursorKey) -> Self {
         Self { db, cursors }
     }
 

@@ -115,9 +115,31 @@ fn is_unreachable(err: &DbErr) -> bool {
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
             matches!(
                 e.as_ref(),
-                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed
-            )
+                Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed
+            ) || is_broken_connection(err)
         }
+        _ => false,
+    }
+}
+
+/// SQLSTATEs that say the session is gone, not that the statement was wrong:
+/// PostgreSQL's admin shutdown, crash shutdown and "cannot connect now" (57P01-03),
+/// any connection exception (class 08), MariaDB's killed connection (70100).
+const GONE_SESSION_STATES: [&str; 4] = ["57P01", "57P02", "57P03", "70100"];
+
+/// Whether a statement failed because its pooled connection broke (reset, broken
+/// pipe, the server ended the session): another connection may well succeed.
+pub(crate) fn is_broken_connection(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    match e.as_ref() {
+        Sqlx::Io(_) => true,
+        Sqlx::Database(db) => db.code().is_some_and(|code| {
+            GONE_SESSION_STATES.contains(&code.as_ref()) || code.starts_with("08")
+        }),
         _ => false,
     }
 }

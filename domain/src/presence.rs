@@ -10,11 +10,12 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::DomainError;
 use crate::chat::member;
+use crate::database::Db;
 use crate::events::hub::Inner;
 use crate::events::{Event, Hub, Status};
 
@@ -37,7 +38,7 @@ struct Flap {
 
 /// The presence state of one node.
 pub(crate) struct PresenceBoard {
-    db: DatabaseConnection,
+    db: Db,
     grace: Duration,
     statuses: RwLock<HashMap<Uuid, Status>>,
     local: Mutex<HashMap<Uuid, LocalUser>>,
@@ -51,7 +52,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl PresenceBoard {
-    pub(crate) fn new(db: DatabaseConnection, grace: Duration) -> Self {
+    pub(crate) fn new(db: Db, grace: Duration) -> Self {
         Self {
             db,
             grace,

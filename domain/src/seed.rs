@@ -2,13 +2,11 @@
 //! always produce the same therapists, inserted in large batches.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::DomainError;
+use crate::database::Db;
 use crate::directory::{Accepting, language, organisation, specialty, therapist};
 
 /// Rows per INSERT: far below every backend's bound-parameter limit.
@@ -113,7 +111,7 @@ fn epoch() -> DateTime<Utc> {
 /// Appends `therapists` therapists (numbered after those already stored) spread over
 /// `organisations` organisations, which are created when none exist yet.
 pub async fn seed_directory(
-    db: &DatabaseConnection,
+    db: &Db,
     therapists: u64,
     organisations: u64,
 ) -> Result<SeedReport, DomainError> {
@@ -258,7 +256,7 @@ const PHRASES: [&str; 8] = [
 /// Adds a conversation between `members` with `messages` synthetic messages, sent in
 /// turn by each member, inserted in large batches; returns its id.
 pub async fn seed_conversation(
-    db: &DatabaseConnection,
+    db: &Db,
     members: &[Uuid],
     messages: u64,
 ) -> Result<Uuid, DomainError> {
@@ -316,7 +314,7 @@ pub const SEED_PASSWORD: &str = "portal-demo-password";
 
 /// Inserts accounts (all with [`SEED_PASSWORD`]); returns their ids in order.
 async fn seed_accounts(
-    db: &DatabaseConnection,
+    db: &Db,
     accounts: &[(String, String, crate::actor::Role, Option<Uuid>)],
 ) -> Result<Vec<Uuid>, DomainError> {
     use crate::accounts::account;
@@ -353,7 +351,7 @@ async fn seed_accounts(
 /// seeded therapist and client (`seed-therapist-N@example.org`, …, with
 /// [`SEED_PASSWORD`]); returns the conversation ids.
 pub async fn seed_chat(
-    db: &DatabaseConnection,
+    db: &Db,
     conversations: u64,
     messages: u64,
 ) -> Result<Vec<Uuid>, DomainError> {
@@ -394,10 +392,7 @@ pub struct DemoAccounts {
 /// Demo data for an empty database: `therapists` therapists, one account of each role
 /// (the therapist owns the first profile) and conversations between the demo
 /// therapist and client, one with thousands of messages.
-pub async fn seed_demo(
-    db: &DatabaseConnection,
-    therapists: u64,
-) -> Result<DemoAccounts, DomainError> {
+pub async fn seed_demo(db: &Db, therapists: u64) -> Result<DemoAccounts, DomainError> {
     use crate::actor::Role;
     seed_directory(db, therapists, 40).await?;
     let profile: Option<Uuid> = therapist::Entity::find()
@@ -437,10 +432,7 @@ pub async fn seed_demo(
 /// clients' ids. Each account has a live sign-in whose id is the account's own, so a
 /// benchmark can sign access tokens for it (`sid` = `sub`) without hashing passwords.
 /// For presence fan-out benchmarks.
-pub async fn seed_contacts(
-    db: &DatabaseConnection,
-    clients: u64,
-) -> Result<(Uuid, Vec<Uuid>), DomainError> {
+pub async fn seed_contacts(db: &Db, clients: u64) -> Result<(Uuid, Vec<Uuid>), DomainError> {
     use crate::actor::Role;
     use crate::chat::{conversation, member};
     let tag = Uuid::now_v7().simple().to_string();

@@ -357,11 +357,12 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
     problem
 }
 
-/// A TCP relay in front of a database server that a test can cut and restore, to see
-/// how the app behaves while its database is unreachable.
+/// A TCP relay in front of a database server that a test can cut and restore, or
+/// freeze and thaw, to see how the app behaves while its database is unreachable.
 pub struct Relay {
     pub port: u16,
     open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    frozen: tokio::sync::watch::Sender<bool>,
     links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
@@ -374,25 +375,36 @@ impl Relay {
             .expect("a relay port");
         let port = listener.local_addr().expect("an address").port();
         let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let frozen = tokio::sync::watch::channel(false).0;
         let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (accept_open, accept_links) = (open.clone(), links.clone());
+        let (accept_open, accept_links, accept_frozen) =
+            (open.clone(), links.clone(), frozen.clone());
         tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            while let Ok((inbound, _)) = listener.accept().await {
                 if !accept_open.load(Ordering::SeqCst) {
                     continue; // dropped: the connection is refused
                 }
                 let target = target.clone();
+                let frozen = accept_frozen.subscribe();
                 let link = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
-                        tokio::io::copy_bidirectional(&mut inbound, &mut outbound)
-                            .await
-                            .ok();
+                    if let Ok(outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let (from_client, to_client) = inbound.into_split();
+                        let (from_server, to_server) = outbound.into_split();
+                        tokio::join!(
+                            forward(from_client, to_server, frozen.clone()),
+                            forward(from_server, to_client, frozen)
+                        );
                     }
                 });
                 accept_links.lock().expect("relay links").push(link);
             }
         });
-        Self { port, open, links }
+        Self {
+            port,
+            open,
+            frozen,
+            links,
+        }
     }
 
     /// Breaks every relayed connection and refuses new ones.
@@ -406,6 +418,38 @@ impl Relay {
     /// Accepts connections again.
     pub fn restore(&self) {
         self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Stops forwarding in both directions while every socket stays open, as a
+    /// stalled network path or proxy does: nothing is refused, nothing answers.
+    pub fn freeze(&self) {
+        self.frozen.send_replace(true);
+    }
+
+    /// Forwards again what waited and what follows.
+    pub fn thaw(&self) {
+        self.frozen.send_replace(false);
+    }
+}
+
+/// Copies `from` to `to`, holding each chunk while the relay is frozen.
+async fn forward(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0; 16 * 1024];
+    loop {
+        let Ok(read) = from.read(&mut buffer).await else {
+            return;
+        };
+        if read == 0 || frozen.wait_for(|frozen| !frozen).await.is_err() {
+            return;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
     }
 }
 

@@ -14,10 +14,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -31,6 +28,7 @@ use crate::DomainError;
 use crate::actor::{Actor, Role};
 use crate::audit;
 use crate::cursor::CursorKey;
+use crate::database::Db;
 use crate::directory::{NewProfile, insert_profile};
 use crate::page::{Keyset, Page, PageRequest, read_page};
 use crate::text::{self, Lines};
@@ -123,7 +121,7 @@ pub struct AccountSettings {
 /// Signs people in and manages accounts.
 #[derive(Clone)]
 pub struct AccountService {
-    db: DatabaseConnection,
+    db: Db,
     cursors: CursorKey,
     access: Arc<AccessTokens>,
     refresh_ttl: chrono::Duration,
@@ -143,7 +141,7 @@ impl std::fmt::Debug for AccountService {
 struct AccountPosition(String, Uuid);
 
 impl AccountService {
-    pub fn new(db: DatabaseConnection, cursors: CursorKey, settings: AccountSettings) -> Self {
+    pub fn new(db: Db, cursors: CursorKey, settings: AccountSettings) -> Self {
         Hasher::warm_up();
         Self {
             db,

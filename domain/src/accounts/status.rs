@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::entity::{account, refresh_token};
 use crate::DomainError;
+use crate::database::Db;
 
 /// How stale a cached answer may be.
 pub(crate) const TTL: Duration = Duration::from_secs(5);
@@ -38,7 +39,7 @@ impl StatusCache {
     /// Where `account` stands, at most `max_age` old.
     pub(crate) async fn standing(
         &self,
-        db: &DatabaseConnection,
+        db: &Db,
         account: Uuid,
         max_age: Duration,
     ) -> Result<Standing, DomainError> {
@@ -65,7 +66,7 @@ impl StatusCache {
     /// revoke every token of a family.
     pub(crate) async fn sign_in_live(
         &self,
-        db: &DatabaseConnection,
+        db: &Db,
         account: Uuid,
         sign_in: Uuid,
         max_age: Duration,

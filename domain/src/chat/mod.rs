@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 pub use entity::{conversation, member, message, revision};
@@ -23,6 +23,7 @@ pub use window::{Anchor, WINDOW_LIMITS, WindowRequest};
 use crate::DomainError;
 use crate::actor::{Actor, Role};
 use crate::cursor::CursorKey;
+use crate::database::Db;
 use crate::events::Hub;
 
 /// A message as members see it; a deleted one keeps its place with no body.
@@ -105,7 +106,7 @@ enum Access {
 /// Conversations and their messages.
 #[derive(Debug, Clone)]
 pub struct ChatService {
-    db: DatabaseConnection,
+    db: Db,
     cursors: CursorKey,
     hub: Hub,
     gates: Arc<Mutex<HashMap<Uuid, Weak<tokio::sync::Mutex<()>>>>>,
@@ -116,7 +117,7 @@ const PRUNE_GATES_ABOVE: usize = 10_000;
 
 impl ChatService {
     /// Chat over `db`, publishing real-time events through `hub`.
-    pub fn new(db: DatabaseConnection, cursors: CursorKey, hub: Hub) -> Self {
+    pub fn new(db: Db, cursors: CursorKey, hub: Hub) -> Self {
         Self {
             db,
             cursors,

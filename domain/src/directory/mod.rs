@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait,
     QueryFilter, QueryResult, QuerySelect, Select, Value,
 };
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,7 @@ pub use profile::{NewProfile, ProfilePatch};
 use crate::DomainError;
 use crate::actor::Actor;
 use crate::cursor::CursorKey;
+use crate::database::Db;
 use crate::page::{Keyset, Page, PageRequest, read_page_as};
 use crate::sql::comma_joined;
 
@@ -114,13 +115,13 @@ enum Position {
 /// Reads the therapist directory.
 #[derive(Debug, Clone)]
 pub struct DirectoryService {
-    pub(crate) db: DatabaseConnection,
+    pub(crate) db: Db,
     cursors: CursorKey,
 }
 
 impl DirectoryService {
     /// A directory over `db`, signing its cursors with `cursors`.
-    pub fn new(db: DatabaseConnection, cursors: CursorKey) -> Self {
+    pub fn new(db: Db, cursors: CursorKey) -> Self {
         Self { db, cursors }
     }
 

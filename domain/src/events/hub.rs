@@ -8,12 +8,12 @@ use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
-use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{Arrival, Bus, Envelope, Event, Status};
 use crate::DomainError;
+use crate::database::Db;
 use crate::presence::PresenceBoard;
 
 /// Deliveries a subscriber may have waiting before it counts as too slow.
@@ -81,11 +81,7 @@ impl Hub {
     /// Starts the hub: subscribes to `bus` and delivers what arrives. Presence reads
     /// contacts from `db` when a session opens, and `grace` is how long a user stays
     /// online after their last session closes.
-    pub async fn start(
-        bus: Arc<dyn Bus>,
-        db: DatabaseConnection,
-        grace: Duration,
-    ) -> Result<Self, DomainError> {
+    pub async fn start(bus: Arc<dyn Bus>, db: Db, grace: Duration) -> Result<Self, DomainError> {
         let mut envelopes = bus.subscribe().await?;
         let inner = Arc::new(Inner {
             node: Uuid::now_v7(),

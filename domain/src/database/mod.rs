@@ -1,12 +1,17 @@
-//! Opening the database: pool limits that fail fast, SQLite in WAL mode, and a count of
-//! every statement issued (the tests and `/metrics` read it).
+//! Opening the database: pool limits that fail fast, a client-side deadline on every
+//! statement (`deadline`), SQLite in WAL mode, and a count of every statement issued
+//! (the tests and `/metrics` read it).
+
+mod deadline;
+
+pub use deadline::{Db, Txn};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DbErr};
 
 /// How long a request waits for a pooled connection before it is told to retry.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -16,6 +21,19 @@ const STALE_AFTER: Duration = Duration::from_secs(30);
 
 /// No statement may run longer than this on PostgreSQL or MariaDB.
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the client waits for any one statement unless configured otherwise.
+pub const DEFAULT_STATEMENT_DEADLINE: Duration = Duration::from_secs(5);
+/// How long a readiness probe waits for the database: probes time out at a few
+/// seconds, and a slow answer is as bad as none.
+const READY_DEADLINE: Duration = Duration::from_secs(2);
+/// Server-side TCP keepalive on PostgreSQL sessions (seconds idle, then between
+/// probes): the server drops the sessions of a node that vanished. sqlx offers no
+/// client-side socket option; the statement deadline covers that side.
+const PG_KEEPALIVES: [(&str, &str); 3] = [
+    ("tcp_keepalives_idle", "30"),
+    ("tcp_keepalives_interval", "10"),
+    ("tcp_keepalives_count", "3"),
+];
 /// Per-connection settings on MariaDB: the statement cap (it has no connect option for
 /// it), and filters by specialty or language evaluated as an index probe per row of
 /// the ordered walk. With semi-join flattening or materialisation (the defaults) it
@@ -45,13 +63,24 @@ impl StatementCounter {
 /// An open pool and the counter of the statements it runs.
 #[derive(Debug, Clone)]
 pub struct Storage {
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub statements: StatementCounter,
 }
 
 impl Storage {
-    /// Opens `url` (sqlite://, postgres:// or mysql://) with a pool that fails fast.
+    /// Opens `url` (sqlite://, postgres:// or mysql://) with a pool that fails fast and
+    /// the default statement deadline.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        Self::connect_with_deadline(url, max_connections, DEFAULT_STATEMENT_DEADLINE).await
+    }
+
+    /// Opens `url` with a pool that fails fast; no statement waits longer than
+    /// `deadline` for its answer.
+    pub async fn connect_with_deadline(
+        url: &str,
+        max_connections: u32,
+        deadline: Duration,
+    ) -> Result<Self, DbErr> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections)
@@ -71,12 +100,23 @@ impl Storage {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5))
             });
+        let misses = deadline::Misses::new();
+        // A connection abandoned by a missed deadline is closed, never pooled again.
+        let (sqlite, postgres, mysql) = (misses.clone(), misses.clone(), misses.clone());
         options
             .statement_timeout(STATEMENT_TIMEOUT)
-            .map_sqlx_sqlite_pool_opts(|pool| pool.acquire_time_level(ACQUIRE_TIME_LEVEL))
-            .map_sqlx_postgres_pool_opts(|pool| pool.acquire_time_level(ACQUIRE_TIME_LEVEL))
-            .map_sqlx_mysql_pool_opts(|pool| {
+            .map_sqlx_postgres_opts(|opts| opts.options(PG_KEEPALIVES))
+            .map_sqlx_sqlite_pool_opts(move |pool| {
                 pool.acquire_time_level(ACQUIRE_TIME_LEVEL)
+                    .after_release(keep_unless_suspect(&sqlite))
+            })
+            .map_sqlx_postgres_pool_opts(move |pool| {
+                pool.acquire_time_level(ACQUIRE_TIME_LEVEL)
+                    .after_release(keep_unless_suspect(&postgres))
+            })
+            .map_sqlx_mysql_pool_opts(move |pool| {
+                pool.acquire_time_level(ACQUIRE_TIME_LEVEL)
+                    .after_release(keep_unless_suspect(&mysql))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             sqlx::Executor::execute(conn, MARIADB_SESSION)
@@ -91,11 +131,38 @@ impl Storage {
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { db, statements })
+        Ok(Self {
+            db: Db::new(db, deadline, misses),
+            statements,
+        })
     }
 
-    /// Whether the database answers a trivial query within the acquire timeout.
+    /// Whether the database answers a trivial query within two seconds.
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.db.ping().await
+        tokio::time::timeout(READY_DEADLINE, self.db.ping())
+            .await
+            .unwrap_or_else(|_| {
+                Err(DbErr::Conn(sea_orm::RuntimeErr::Internal(
+                    "the database did not answer the readiness probe in time".to_owned(),
+                )))
+            })
+    }
+}
+
+/// The pool's release hook: `false` (close it) for a connection released right after
+/// a missed deadline, which may be the abandoned one.
+fn keep_unless_suspect<C>(
+    misses: &Arc<deadline::Misses>,
+) -> impl for<'c> Fn(
+    &'c mut C,
+    sqlx::pool::PoolConnectionMetadata,
+) -> futures_util::future::BoxFuture<'c, Result<bool, sqlx::Error>>
++ Send
++ Sync
++ 'static {
+    let misses = misses.clone();
+    move |_, _| {
+        let keep = !misses.suspect();
+        Box::pin(async move { Ok(keep) })
     }
 }

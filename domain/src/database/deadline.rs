@@ -1,0 +1,201 @@
+//! A client-side deadline on every statement. The server-side statement timeout
+//! cannot fire when the server cannot be reached (a frozen network path, a stalled
+//! proxy): without this, a request waits as long as TCP does, minutes. A statement
+//! past its deadline fails as `unavailable` (503 with `Retry-After`). Its connection
+//! was abandoned mid-statement and may still owe an answer (MariaDB's then reads the
+//! wrong reply), so it is closed, not pooled again: connections released within
+//! [`SUSPECT_AFTER_MISS`] of a missed deadline are closed (the pool opens fresh ones;
+//! timeouts are rare, so closing a few healthy ones with it costs little).
+//! A read that failed because its pooled connection broke (the server restarted or
+//! killed it) is tried once more, on another connection.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, RuntimeErr, Statement,
+};
+
+/// How long after a missed deadline released connections are closed rather than
+/// pooled: the abandoned connection is released at once, when its statement is
+/// dropped.
+const SUSPECT_AFTER_MISS: Duration = Duration::from_secs(2);
+
+/// When a statement last missed its deadline, shared with the pool's release hook.
+#[derive(Debug)]
+pub(crate) struct Misses {
+    since: Instant,
+    /// Milliseconds after `since` of the last miss, plus one (0: never).
+    last: AtomicU64,
+}
+
+impl Misses {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            since: Instant::now(),
+            last: AtomicU64::new(0),
+        })
+    }
+
+    fn record(&self) {
+        let now = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(now.saturating_add(1), Ordering::Relaxed);
+    }
+
+    /// Whether a connection released now may be one a missed deadline abandoned.
+    pub(crate) fn suspect(&self) -> bool {
+        match self.last.load(Ordering::Relaxed) {
+            0 => false,
+            last => {
+                let missed_at = self.since + Duration::from_millis(last - 1);
+                missed_at.elapsed() < SUSPECT_AFTER_MISS
+            }
+        }
+    }
+}
+
+/// The pool, with a deadline on every statement. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    inner: DatabaseConnection,
+    limit: Limit,
+}
+
+/// A transaction of [`Db`], with the same deadline on each statement and on commit.
+#[derive(Debug)]
+pub struct Txn {
+    inner: DatabaseTransaction,
+    limit: Limit,
+}
+
+/// The deadline, and where misses are recorded.
+#[derive(Debug, Clone)]
+struct Limit {
+    deadline: Duration,
+    misses: Arc<Misses>,
+}
+
+impl Limit {
+    async fn within<T>(
+        &self,
+        statement: impl Future<Output = Result<T, DbErr>>,
+    ) -> Result<T, DbErr> {
+        match tokio::time::timeout(self.deadline, statement).await {
+            Ok(done) => done,
+            Err(_) => {
+                self.misses.record();
+                Err(DbErr::Conn(RuntimeErr::Internal(
+                    "the database did not answer within the statement deadline".to_owned(),
+                )))
+            }
+        }
+    }
+}
+
+impl Db {
+    pub(crate) fn new(inner: DatabaseConnection, deadline: Duration, misses: Arc<Misses>) -> Self {
+        Self {
+            inner,
+            limit: Limit { deadline, misses },
+        }
+    }
+
+    /// The pool underneath, for what only it can tell (its size, for `/metrics`).
+    pub fn pool(&self) -> &DatabaseConnection {
+        &self.inner
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Txn, DbErr> {
+        let inner = self
+            .limit
+            .within(sea_orm::TransactionTrait::begin(&self.inner))
+            .await?;
+        Ok(Txn {
+            inner,
+            limit: self.limit.clone(),
+        })
+    }
+
+    /// Whether the database answers a trivial statement within the deadline.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.limit.within(self.inner.ping()).await
+    }
+
+    /// A read, tried once more on another connection when its connection broke.
+    async fn read<T, F>(&self, read: impl Fn() -> F) -> Result<T, DbErr>
+    where
+        F: Future<Output = Result<T, DbErr>>,
+    {
+        match self.limit.within(read()).await {
+            Err(err) if crate::error::is_broken_connection(&err) => {
+                tracing::warn!(error = %err, "a pooled connection broke; reading again on another");
+                self.limit.within(read()).await
+            }
+            done => done,
+        }
+    }
+}
+
+impl Txn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.limit.within(self.inner.commit()).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Db {
+    fn get_database_backend(&self) -> DbBackend {
+        self.inner.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.limit.within(self.inner.execute_raw(stmt)).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.limit.within(self.inner.execute_unprepared(sql)).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.read(|| self.inner.query_one_raw(stmt.clone())).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.read(|| self.inner.query_all_raw(stmt.clone())).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.inner.support_returning()
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Txn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.inner.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.limit.within(self.inner.execute_raw(stmt)).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.limit.within(self.inner.execute_unprepared(sql)).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.limit.within(self.inner.query_one_raw(stmt)).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.limit.within(self.inner.query_all_raw(stmt)).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.inner.support_returning()
+    }
+}
