@@ -35,7 +35,12 @@ impl NatsServer {
     }
 
     fn restart(&mut self) {
-        let child = Command::new("nats-server")
+        // Debian installs it in /usr/sbin, which a non-root PATH may lack.
+        let binary = ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+            .into_iter()
+            .find(|path| std::path::Path::new(path).exists())
+            .unwrap_or("nats-server");
+        let child = Command::new(binary)
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -305,3 +305,58 @@ async fn signing_out_ends_that_sign_ins_stream(backend: Backend) {
     );
 }
 on_every_backend!(signing_out_ends_that_sign_ins_stream);
+
+async fn a_sign_out_reaches_the_other_nodes_within_the_cache_window(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let other = app.another_node().await;
+    let account = app.create_account(Role::Client).await;
+    let pair: Value = app
+        .post_json(
+            "/v1/auth/login",
+            &json!({ "email": account.email, "password": account.password }),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("a token pair");
+    let access = pair["access_token"].as_str().expect("an access token");
+    let me = |address: String| {
+        let access = access.to_owned();
+        async move {
+            reqwest::Client::new()
+                .get(format!("{address}/v1/me"))
+                .bearer_auth(access)
+                .send()
+                .await
+                .expect("answered")
+                .status()
+                .as_u16()
+        }
+    };
+    // The other node has the sign-in in its cache.
+    assert_eq!(me(other.clone()).await, 200);
+    let response = app
+        .post_json(
+            "/v1/auth/logout",
+            &json!({ "refresh_token": pair["refresh_token"] }),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    let signed_out = Instant::now();
+    assert_eq!(
+        me(app.address.clone()).await,
+        401,
+        "at once on its own node"
+    );
+    while me(other.clone()).await == 200 {
+        assert!(
+            signed_out.elapsed() < CACHE_WINDOW + SLACK,
+            "the other node refuses the token within the cache window"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(me(other).await, 401);
+}
+on_every_backend!(a_sign_out_reaches_the_other_nodes_within_the_cache_window);
