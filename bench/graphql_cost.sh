@@ -34,21 +34,14 @@ ordinary=$(curl -s -o /dev/null -w '%{time_total} %{size_download} %{http_code}'
   -d "{\"query\":\"{ $page }\"}")
 
 idle=$("$BENCH" latency --url "$BASE/v1/me" --token "$TOKEN" --requests 2000)
-attackers=()
-for c in $(seq 1 8); do
-  attacker=$(token "$BASE" "bench-graphql-attacker-$c@example.org")
-  ( end=$((SECONDS + 40))
-    while [ $SECONDS -lt $end ]; do
-      curl -s -o /dev/null "$BASE/graphql" -H 'content-type: application/json' \
-        -H "Authorization: Bearer $attacker" --data-binary @/tmp/bench-graphql-batch.json &
-      sleep 0.5
-    done; wait ) &
-  attackers+=($!)
-done
+tokens=""
+for c in $(seq 1 8); do tokens="$tokens${tokens:+,}$(token "$BASE" "bench-graphql-attacker-$c@example.org")"; done
+"$BENCH" attack --url "$BASE/graphql" --body /tmp/bench-graphql-batch.json --tokens "$tokens" \
+  --clients 8 --per-second 2 --seconds 40 >/tmp/bench-graphql-attack.json &
+attack_pid=$!
 sleep 3
 busy=$("$BENCH" latency --url "$BASE/v1/me" --token "$TOKEN" --requests 2000)
-for pid in "${attackers[@]}"; do kill "$pid" 2>/dev/null || true; done
-wait "${attackers[@]}" 2>/dev/null || true
+wait $attack_pid
 i=$(json_field "$idle" p99_ms); b=$(json_field "$busy" p99_ms)
 cat <<REPORT
 graphql cost benchmark, $(date -u +%FT%TZ), $(nproc) cores, PostgreSQL, $N therapists, release build
@@ -56,5 +49,6 @@ one attack request (23.8 KB batch)  : seconds, bytes, status = $one_attack   ($(
 one ordinary 100-row page with count: seconds, bytes, status = $ordinary
 GET /v1/me idle, one at a time      : $idle
 GET /v1/me under 8 attackers x 2/s  : $busy
+the attack's own answers            : $(cat /tmp/bench-graphql-attack.json)
 attack / idle p99                   : $(ratio "$b" "$i")   (goal < 3)
 REPORT

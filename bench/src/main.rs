@@ -71,6 +71,23 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// `clients` clients, each POSTing `body` (a file) to `url` `per_second` times a
+    /// second for `seconds`, each as its own account (`tokens`, comma-separated, one
+    /// per client or one for all); prints their statuses and latencies.
+    Attack {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        body: std::path::PathBuf,
+        #[arg(long, value_delimiter = ',')]
+        tokens: Vec<String>,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        #[arg(long, default_value_t = 2)]
+        per_second: u64,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
 }
 
 fn print(value: Value) {
@@ -137,5 +154,16 @@ async fn main() {
             conversations,
             seconds,
         } => print(realtime::sends(&target, senders, conversations, seconds).await),
+        Command::Attack {
+            url,
+            body,
+            tokens,
+            clients,
+            per_second,
+            seconds,
+        } => {
+            let body = std::fs::read(&body).expect("the body file");
+            print(measure::attack(&url, body, &tokens, clients, per_second, seconds).await);
+        }
     }
 }

@@ -46,24 +46,29 @@ pub(crate) const PAGED_FIELDS: [(&str, &[&str]); 6] = [
     ("messagesAround", &["older", "newer"]),
 ];
 
-/// The cost of every operation of every request in `batch`, summed.
+/// The cost of every operation of every request in `batch`, summed; once the sum
+/// passes [`MAX_REQUEST_COST`] the rest is not even parsed (an attack is refused for
+/// the price of its first expensive document).
 pub fn of_batch(batch: &mut BatchRequest) -> u64 {
     let requests: Vec<&mut async_graphql::Request> = match batch {
         BatchRequest::Single(request) => vec![request],
         BatchRequest::Batch(requests) => requests.iter_mut().collect(),
     };
-    requests
-        .into_iter()
-        .map(|request| {
-            let variables = request.variables.clone();
-            // Parsed once: the schema reuses the document. One that does not parse is
-            // refused by the schema as `invalid_query` and costs nothing here.
-            request
-                .parsed_query()
-                .map(|document| of_document(document, &variables))
-                .unwrap_or(0)
-        })
-        .fold(0, u64::saturating_add)
+    let mut total: u64 = 0;
+    for request in requests {
+        let variables = request.variables.clone();
+        // Parsed once: the schema reuses the document. One that does not parse is
+        // refused by the schema as `invalid_query` and costs nothing here.
+        let cost = request
+            .parsed_query()
+            .map(|document| of_document(document, &variables))
+            .unwrap_or(0);
+        total = total.saturating_add(cost);
+        if total > MAX_REQUEST_COST {
+            break;
+        }
+    }
+    total
 }
 
 fn of_document(document: &ExecutableDocument, variables: &Variables) -> u64 {
