@@ -6,9 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use migrations::MigratorTrait;
 
-use domain::accounts::{AccountService, NewAccount};
+use domain::accounts::NewAccount;
 use domain::actor::Role;
-use domain::cursor::CursorKey;
 
 use crate::config::Config;
 
@@ -180,24 +179,16 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
             let storage =
                 domain::database::Storage::connect(&args.database.database_url, 2).await?;
             migrations::Migrator::up(storage.db.pool(), None).await?;
-            // Only creates the account: no token is issued, so any key will do.
-            let mut settings = crate::Config::for_database(&args.database.database_url);
-            settings.jwt_secret = Some(crate::config::Secret(hex(&CursorKey::random_bytes())));
-            let settings = settings
-                .account_settings()
-                .map_err(crate::StartupError::Config)?;
-            let accounts = AccountService::new(storage.db.clone(), CursorKey::random(), settings);
             let display_name = args
                 .display_name
                 .unwrap_or_else(|| args.email.split('@').next().unwrap_or_default().to_owned());
-            let account = accounts
-                .create_account(NewAccount {
-                    email: args.email,
-                    password: args.password,
-                    display_name,
-                    role: args.role,
-                })
-                .await?;
+            let new = NewAccount {
+                email: args.email,
+                password: args.password,
+                display_name,
+                role: args.role,
+            };
+            let account = domain::accounts::create_account(&storage.db, new).await?;
             println!(
                 "created {} account {} ({})",
                 account.role.as_str(),
@@ -210,10 +201,6 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
         Command::GraphqlSchema => print!("{}", crate::graphql::sdl()),
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn print_demo_guide(address: std::net::SocketAddr, demo: &domain::seed::DemoAccounts) {

@@ -206,6 +206,28 @@ impl Config {
 }
 
 impl Config {
+    /// Refuses what is only safe on a loopback bind, like a missing JWT key: demo data
+    /// (its passwords are public) and a random cursor key (cursors would break at every
+    /// restart and differ between the nodes behind a load balancer).
+    pub fn check_exposure(&self) -> Result<(), String> {
+        if self.bind.ip().is_loopback() {
+            return Ok(());
+        }
+        if self.demo {
+            return Err(format!(
+                "--demo seeds accounts whose passwords are public: it only serves on a loopback bind, not {}",
+                self.bind
+            ));
+        }
+        if self.cursor_key.is_none() {
+            return Err(format!(
+                "PORTAL_CURSOR_KEY must be set to serve on {} (every node must sign cursors with the same key)",
+                self.bind
+            ));
+        }
+        Ok(())
+    }
+
     /// The CORS allow-list, checked: empty entries dropped, malformed ones refused.
     pub fn cors_origins(&self) -> Result<Vec<String>, String> {
         let origins: Vec<String> = self

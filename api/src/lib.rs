@@ -70,6 +70,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, optionally seeds demo data, and binds the listener.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        config.check_exposure().map_err(StartupError::Config)?;
         let account_settings = config.account_settings().map_err(StartupError::Config)?;
         let cors_origins = config.cors_origins().map_err(StartupError::Config)?;
         // Bind first: a taken port fails the start before any migration or seeding.
@@ -114,7 +115,7 @@ impl Application {
             account_settings,
             hub,
             cors_origins.clone(),
-        );
+        )?;
         let shutdown = state.shutdown.clone();
         let schema = graphql::build_schema(state.clone());
         let (upgrade_state, upgrade_schema) = (state.clone(), schema.clone());

@@ -37,11 +37,11 @@ impl AppState {
         accounts: AccountSettings,
         hub: Hub,
         allowed_origins: Vec<String>,
-    ) -> Self {
+    ) -> Result<Self, domain::DomainError> {
         let db = storage.db.clone();
-        Self {
+        Ok(Self {
             directory: DirectoryService::new(db.clone(), cursor_key.clone()),
-            accounts: AccountService::new(db.clone(), cursor_key.clone(), accounts),
+            accounts: AccountService::new(db.clone(), cursor_key.clone(), accounts)?,
             audit: AuditService::new(db.clone(), cursor_key.clone()),
             chat: ChatService::new(db, cursor_key, hub.clone()),
             metrics: Metrics::new(storage.clone(), hub.clone()),
@@ -49,6 +49,6 @@ impl AppState {
             allowed_origins,
             storage,
             shutdown: Shutdown::default(),
-        }
+        })
     }
 }

@@ -33,6 +33,12 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.as_str() == value)
     }
 
+    /// The role a stored row holds. One that does not parse is corrupt data: an
+    /// error, never quietly the least privileged role or any other.
+    pub(crate) fn stored(value: &str) -> Result<Self, DomainError> {
+        Self::parse(value).ok_or_else(|| DomainError::corrupt("accounts.role", value))
+    }
+
     /// Support staff and admins: the people behind the admin UI.
     pub fn is_staff(self) -> bool {
         matches!(self, Self::Support | Self::Admin)

@@ -14,6 +14,13 @@ use sha2::Sha256;
 
 use crate::DomainError;
 
+/// The scope of a list query: the list and every part that selects or orders it, as
+/// a JSON array. Values are quoted, so no value can pass for a separator and no two
+/// different queries share a scope (`None` is `null`, unlike an empty string).
+pub(crate) fn scope(parts: &[Option<&str>]) -> String {
+    serde_json::to_string(parts).unwrap_or_default()
+}
+
 const VERSION: &str = "v1";
 /// Bytes of the HMAC kept in the token: 128 bits is ample against forgery.
 const TAG_LEN: usize = 16;

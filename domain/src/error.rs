@@ -84,6 +84,13 @@ impl DomainError {
 }
 
 impl DomainError {
+    /// A stored value that does not parse (`column`: where it was read): corrupt data,
+    /// answered as `internal` and logged, never read as some default.
+    pub(crate) fn corrupt(column: &str, value: &str) -> Self {
+        tracing::error!(column, value, "a stored value does not parse");
+        Self::Storage(DbErr::Type(format!("{column}: {value:?} does not parse")))
+    }
+
     /// Turns a unique-constraint violation into `Conflict(message)`; other errors as usual.
     pub(crate) fn on_duplicate(err: DbErr, message: &str) -> Self {
         match err.sql_err() {

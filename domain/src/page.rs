@@ -218,6 +218,16 @@ impl<T> Page<T> {
             has_prev: self.has_prev,
         }
     }
+
+    /// The same page with each item converted, or the first conversion's error.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
+            cursors: self.cursors,
+            has_next: self.has_next,
+            has_prev: self.has_prev,
+        })
+    }
 }
 
 /// The key a list is ordered by: a sort column, then the id as tie-breaker (the two

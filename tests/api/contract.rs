@@ -130,6 +130,20 @@ fn every_page_size_and_seq_parameter_has_its_range() {
 }
 
 #[test]
+fn message_bodies_are_documented_with_the_domain_limit() {
+    let document = document();
+    let schemas = &document["components"]["schemas"];
+    for request in ["SendMessageRequest", "EditMessageRequest"] {
+        let body = &schemas[request]["properties"]["body"];
+        assert_eq!(
+            body["maxLength"].as_u64(),
+            u64::try_from(domain::chat::MAX_BODY_CHARS).ok(),
+            "{request}.body"
+        );
+    }
+}
+
+#[test]
 fn every_schema_reference_resolves() {
     let document = document();
     let text = document.to_string();

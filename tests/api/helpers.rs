@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use api::config::Secret;
 use api::{Application, Config};
-use domain::accounts::{AccountService, NewAccount};
+use domain::accounts::{NewAccount, create_account};
 use domain::actor::Role;
 use domain::database::{StatementCounter, Storage};
 use sea_orm::{ConnectionTrait, Database};
@@ -319,20 +319,13 @@ pub async fn create_account_in(storage: &Storage, role: Role) -> TestAccount {
         uuid::Uuid::now_v7().simple()
     );
     let password = "correct horse battery staple".to_owned();
-    let mut config = test_config("sqlite::memory:");
-    config.jwt_secret = Some(Secret(TEST_JWT_SECRET.to_owned()));
-    let accounts = AccountService::new(
-        storage.db.clone(),
-        domain::cursor::CursorKey::random(),
-        config.account_settings().expect("valid settings"),
-    );
-    let account = accounts
-        .create_account(NewAccount {
-            email: email.clone(),
-            password: password.clone(),
-            display_name: format!("Test {}", role.as_str()),
-            role,
-        })
+    let new = NewAccount {
+        email: email.clone(),
+        password: password.clone(),
+        display_name: format!("Test {}", role.as_str()),
+        role,
+    };
+    let account = create_account(&storage.db, new)
         .await
         .expect("the account is created");
     TestAccount {

@@ -62,10 +62,10 @@ impl ChatService {
                 "member_ids: every member must be an existing, active account".into(),
             ));
         }
-        let roles: Vec<Role> = accounts
+        let roles = accounts
             .iter()
-            .map(|a| Role::parse(&a.role).unwrap_or(Role::Client))
-            .collect();
+            .map(|a| Role::stored(&a.role))
+            .collect::<Result<Vec<Role>, _>>()?;
         if roles.iter().any(|r| r.is_staff()) {
             return Err(DomainError::Validation(
                 "member_ids: support staff cannot be members (they never read messages)".into(),
@@ -112,7 +112,8 @@ impl ChatService {
         actor: &Actor,
         page: PageRequest,
     ) -> Result<Page<Conversation>, DomainError> {
-        let scope = format!("conversations|{}", actor.account_id);
+        let account = actor.account_id.to_string();
+        let scope = crate::cursor::scope(&[Some("conversations"), Some(&account)]);
         let position: Option<ListPosition> = page.position(&self.cursors, &scope)?;
         let keys = Keyset {
             sort: member::Column::LastActivityAt,
@@ -231,7 +232,7 @@ impl ChatService {
                 .push(Member {
                     account_id: m.account_id,
                     display_name: account.display_name.clone(),
-                    role: Role::parse(&account.role).unwrap_or(Role::Client),
+                    role: Role::stored(&account.role)?,
                     last_read_seq: m.last_read_seq,
                 });
         }

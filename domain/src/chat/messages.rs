@@ -336,7 +336,8 @@ impl ChatService {
         id: Uuid,
         page: PageRequest,
     ) -> Result<Page<Message>, DomainError> {
-        let scope = format!("messages|{id}");
+        let conversation = id.to_string();
+        let scope = crate::cursor::scope(&[Some("messages"), Some(&conversation)]);
         let seq: Option<i64> = page.position(&self.cursors, &scope)?;
         let limit = page.limit as i64;
         let anchor = match (page.direction, seq) {

@@ -171,18 +171,19 @@ impl CheckedFilter {
     /// The canonical form cursors are bound to: equal filters give equal scopes.
     pub(crate) fn scope(&self, order: TherapistOrder) -> String {
         let f = &self.0;
-        format!(
-            "therapists|{}|s={}|l={}|ci={}|co={}|o={}|a={}|m={}|q={}",
-            order.as_str(),
-            f.specialty.as_deref().unwrap_or(""),
-            f.language.as_deref().unwrap_or(""),
-            f.city.as_deref().unwrap_or(""),
-            f.country.as_deref().unwrap_or(""),
-            f.organisation.map(|o| o.to_string()).unwrap_or_default(),
-            f.accepting.map(Accepting::as_str).unwrap_or(""),
-            f.mode.map(Mode::as_str).unwrap_or(""),
-            f.q.as_deref().unwrap_or(""),
-        )
+        let organisation = f.organisation.map(|o| o.to_string());
+        crate::cursor::scope(&[
+            Some("therapists"),
+            Some(order.as_str()),
+            f.specialty.as_deref(),
+            f.language.as_deref(),
+            f.city.as_deref(),
+            f.country.as_deref(),
+            organisation.as_deref(),
+            f.accepting.map(Accepting::as_str),
+            f.mode.map(Mode::as_str),
+            f.q.as_deref(),
+        ])
     }
 
     /// The SQL condition selecting exactly the matching therapists.
@@ -271,6 +272,38 @@ mod tests {
             scope(a.clone()),
             a.check().expect("valid").scope(TherapistOrder::Newest)
         );
+    }
+
+    #[test]
+    fn values_holding_separators_cannot_pass_for_other_filters() {
+        let scope = |f: TherapistFilter| f.check().expect("valid").scope(TherapistOrder::Name);
+        // With `|`-joined `key=value` parts these two were one scope.
+        let long_city = TherapistFilter {
+            city: Some("x|co=|o=|a=|m=|q=b".into()),
+            ..Default::default()
+        };
+        let city_and_search = TherapistFilter {
+            city: Some("x".into()),
+            q: Some("b|co=|o=|a=|m=|q=".into()),
+            ..Default::default()
+        };
+        assert_ne!(scope(long_city), scope(city_and_search));
+        let quoted_search = TherapistFilter {
+            q: Some(r#"a","b"#.into()),
+            ..Default::default()
+        };
+        let two_fields = TherapistFilter {
+            city: Some("a".into()),
+            q: Some("b".into()),
+            ..Default::default()
+        };
+        assert_ne!(scope(quoted_search), scope(two_fields));
+        let empty_search = TherapistFilter {
+            q: Some(" ".into()),
+            ..Default::default()
+        };
+        // A blank search is refused, so "no q" and "empty q" never meet.
+        assert!(empty_search.check().is_err());
     }
 
     #[test]

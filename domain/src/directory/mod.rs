@@ -64,17 +64,21 @@ impl FromQueryResult for TherapistRow {
     }
 }
 
-impl From<TherapistRow> for Therapist {
-    fn from(row: TherapistRow) -> Self {
+impl TryFrom<TherapistRow> for Therapist {
+    type Error = DomainError;
+
+    fn try_from(row: TherapistRow) -> Result<Self, DomainError> {
         let TherapistRow {
             therapist: row,
             specialties,
             languages,
         } = row;
-        Self {
+        let accepting = Accepting::parse(&row.accepting)
+            .ok_or_else(|| DomainError::corrupt("therapists.accepting", &row.accepting))?;
+        Ok(Self {
             specialties: split_tags(specialties),
             languages: split_tags(languages),
-            accepting: Accepting::parse(&row.accepting).unwrap_or(Accepting::NotAccepting),
+            accepting,
             id: row.id,
             display_name: row.display_name,
             bio: row.bio,
@@ -85,7 +89,7 @@ impl From<TherapistRow> for Therapist {
             offers_in_person: row.offers_in_person,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        }
+        })
     }
 }
 
@@ -167,7 +171,7 @@ impl DirectoryService {
             self.cursors
                 .seal(&scope, &position_of(&row.therapist, order))
         });
-        Ok(page.map(Therapist::from))
+        page.try_map(Therapist::try_from)
     }
 
     /// How many therapists match `filter`. Costs a scan: only run when asked for.
@@ -193,7 +197,7 @@ impl DirectoryService {
             .ok_or(DomainError::NotFound {
                 entity: "therapist",
             })?;
-        Ok(row.into())
+        row.try_into()
     }
 
     /// Every therapist in name order, fetched in keyset batches of `batch` rows, so an

@@ -11,7 +11,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{Arrival, Bus, Envelope, Event, Status};
+use super::{Arrival, Bus, Envelope, Event};
 use crate::DomainError;
 use crate::database::Db;
 use crate::presence::PresenceBoard;
@@ -210,11 +210,6 @@ impl Hub {
             subscribers = dropped.len(),
             "events may have been lost; every subscriber resyncs"
         );
-    }
-
-    /// The presence status this node knows for `account` (offline when unknown).
-    pub fn status_of(&self, account: Uuid) -> Status {
-        self.inner.presence.status_of(account)
     }
 }
 

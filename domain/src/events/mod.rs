@@ -26,9 +26,6 @@ pub enum Status {
 }
 
 impl Status {
-    /// Every status.
-    pub const ALL: [Self; 4] = [Self::Online, Self::Away, Self::Busy, Self::Offline];
-
     /// The wire spelling.
     pub fn as_str(self) -> &'static str {
         match self {
