@@ -241,6 +241,15 @@ impl TestApp {
         access_token_at(&self.http, &self.address, account).await
     }
 
+    /// Signs `account` in through the API; returns the whole token pair.
+    pub async fn sign_in(&self, account: &TestAccount) -> Value {
+        let credentials =
+            serde_json::json!({ "email": account.email, "password": account.password });
+        let response = self.post_json("/v1/auth/login", &credentials, None).await;
+        assert_eq!(response.status(), 200, "login of {}", account.email);
+        response.json().await.expect("a token pair")
+    }
+
     /// A new account with `role`, signed in; returns its access token.
     pub async fn token_for(&self, role: Role) -> String {
         let account = self.create_account(role).await;

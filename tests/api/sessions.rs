@@ -266,29 +266,13 @@ on_every_backend!(a_websocket_renews_its_token_with_a_ping);
 async fn signing_out_ends_that_sign_ins_stream(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let account = app.create_account(Role::Client).await;
-    let pair: Value = app
-        .post_json(
-            "/v1/auth/login",
-            &json!({ "email": account.email, "password": account.password }),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .expect("a token pair");
+    let pair = app.sign_in(&account).await;
     let access = pair["access_token"].as_str().expect("an access token");
     let other_sign_in = app.login(&account).await;
     let sse = Sse::open(&app.address, access, None).await;
     let mut stays = Sse::open(&app.address, &other_sign_in, None).await;
 
-    let response = app
-        .post_json(
-            "/v1/auth/logout",
-            &json!({ "refresh_token": pair["refresh_token"] }),
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), 204);
+    sign_out(&app, &pair).await;
     let (_, reauthenticate) = sse_until_end(sse, Duration::from_secs(3)).await;
     assert_eq!(
         reauthenticate.expect("the stream ends with reauthenticate")["reason"],
@@ -310,16 +294,7 @@ async fn a_sign_out_reaches_the_other_nodes_within_the_cache_window(backend: Bac
     let app = TestApp::spawn(backend).await;
     let other = app.another_node().await;
     let account = app.create_account(Role::Client).await;
-    let pair: Value = app
-        .post_json(
-            "/v1/auth/login",
-            &json!({ "email": account.email, "password": account.password }),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .expect("a token pair");
+    let pair = app.sign_in(&account).await;
     let access = pair["access_token"].as_str().expect("an access token");
     let me = |address: String| {
         let access = access.to_owned();
@@ -336,14 +311,7 @@ async fn a_sign_out_reaches_the_other_nodes_within_the_cache_window(backend: Bac
     };
     // The other node has the sign-in in its cache.
     assert_eq!(me(other.clone()).await, 200);
-    let response = app
-        .post_json(
-            "/v1/auth/logout",
-            &json!({ "refresh_token": pair["refresh_token"] }),
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), 204);
+    sign_out(&app, &pair).await;
     let signed_out = Instant::now();
     assert_eq!(
         me(app.address.clone()).await,
@@ -360,3 +328,10 @@ async fn a_sign_out_reaches_the_other_nodes_within_the_cache_window(backend: Bac
     assert_eq!(me(other).await, 401);
 }
 on_every_backend!(a_sign_out_reaches_the_other_nodes_within_the_cache_window);
+
+/// Signs the sign-in of `pair` out.
+async fn sign_out(app: &TestApp, pair: &Value) {
+    let body = json!({ "refresh_token": pair["refresh_token"] });
+    let response = app.post_json("/v1/auth/logout", &body, None).await;
+    assert_eq!(response.status(), 204);
+}

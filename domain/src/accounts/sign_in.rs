@@ -194,25 +194,29 @@ pub(super) fn digest(token: &str) -> String {
         .collect()
 }
 
+/// Revokes every refresh token of one sign-in (`family`).
 pub(super) async fn revoke_family(
     conn: &impl sea_orm::ConnectionTrait,
     family: Uuid,
 ) -> Result<(), DomainError> {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::Revoked, true.into())
-        .filter(refresh_token::Column::FamilyId.eq(family))
-        .exec(conn)
-        .await?;
-    Ok(())
+    revoke(conn, refresh_token::Column::FamilyId.eq(family)).await
 }
 
+/// Revokes every refresh token of every sign-in of `account`.
 pub(super) async fn revoke_all(
     conn: &impl sea_orm::ConnectionTrait,
     account: Uuid,
 ) -> Result<(), DomainError> {
+    revoke(conn, refresh_token::Column::AccountId.eq(account)).await
+}
+
+async fn revoke(
+    conn: &impl sea_orm::ConnectionTrait,
+    which: sea_orm::sea_query::SimpleExpr,
+) -> Result<(), DomainError> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::Revoked, true.into())
-        .filter(refresh_token::Column::AccountId.eq(account))
+        .filter(which)
         .exec(conn)
         .await?;
     Ok(())

@@ -57,25 +57,27 @@ impl Misses {
     }
 }
 
-/// The pool, with a deadline on every statement. Cheap to clone.
+/// A connection (`DatabaseConnection`, the pool) or transaction with a deadline on
+/// every statement.
 #[derive(Debug, Clone)]
-pub struct Db {
-    inner: DatabaseConnection,
+pub struct Limited<C> {
+    inner: C,
     limit: Limit,
 }
 
+/// The pool, with a deadline on every statement. Cheap to clone.
+pub type Db = Limited<DatabaseConnection>;
 /// A transaction of [`Db`], with the same deadline on each statement and on commit.
-#[derive(Debug)]
-pub struct Txn {
-    inner: DatabaseTransaction,
-    limit: Limit,
-}
+pub type Txn = Limited<DatabaseTransaction>;
 
-/// The deadline, and where misses are recorded.
+/// The deadline, where misses are recorded, and whether a read that failed on a
+/// broken connection may go again (on the pool, yes; in a transaction, whose
+/// connection it is, no).
 #[derive(Debug, Clone)]
 struct Limit {
     deadline: Duration,
     misses: Arc<Misses>,
+    retry_reads: bool,
 }
 
 impl Limit {
@@ -93,17 +95,36 @@ impl Limit {
             }
         }
     }
+
+    /// A read, tried once more when its pooled connection broke.
+    async fn read<T, F>(&self, read: impl Fn() -> F) -> Result<T, DbErr>
+    where
+        F: Future<Output = Result<T, DbErr>>,
+    {
+        match self.within(read()).await {
+            Err(err) if self.retry_reads && crate::error::is_broken_connection(&err) => {
+                tracing::warn!(error = %err, "a pooled connection broke; reading again on another");
+                self.within(read()).await
+            }
+            done => done,
+        }
+    }
 }
 
 impl Db {
     pub(crate) fn new(inner: DatabaseConnection, deadline: Duration, misses: Arc<Misses>) -> Self {
         Self {
             inner,
-            limit: Limit { deadline, misses },
+            limit: Limit {
+                deadline,
+                misses,
+                retry_reads: true,
+            },
         }
     }
 
-    /// The pool underneath, for what only it can tell (its size, for `/metrics`).
+    /// The pool underneath, for what only it can tell (its size, for `/metrics`) and
+    /// for migrations, whose index builds may rightly take longer than a statement.
     pub fn pool(&self) -> &DatabaseConnection {
         &self.inner
     }
@@ -116,27 +137,16 @@ impl Db {
             .await?;
         Ok(Txn {
             inner,
-            limit: self.limit.clone(),
+            limit: Limit {
+                retry_reads: false,
+                ..self.limit.clone()
+            },
         })
     }
 
     /// Whether the database answers a trivial statement within the deadline.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.limit.within(self.inner.ping()).await
-    }
-
-    /// A read, tried once more on another connection when its connection broke.
-    async fn read<T, F>(&self, read: impl Fn() -> F) -> Result<T, DbErr>
-    where
-        F: Future<Output = Result<T, DbErr>>,
-    {
-        match self.limit.within(read()).await {
-            Err(err) if crate::error::is_broken_connection(&err) => {
-                tracing::warn!(error = %err, "a pooled connection broke; reading again on another");
-                self.limit.within(read()).await
-            }
-            done => done,
-        }
     }
 }
 
@@ -147,7 +157,7 @@ impl Txn {
 }
 
 #[async_trait::async_trait]
-impl ConnectionTrait for Db {
+impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Limited<C> {
     fn get_database_backend(&self) -> DbBackend {
         self.inner.get_database_backend()
     }
@@ -161,38 +171,15 @@ impl ConnectionTrait for Db {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.read(|| self.inner.query_one_raw(stmt.clone())).await
+        self.limit
+            .read(|| self.inner.query_one_raw(stmt.clone()))
+            .await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.read(|| self.inner.query_all_raw(stmt.clone())).await
-    }
-
-    fn support_returning(&self) -> bool {
-        self.inner.support_returning()
-    }
-}
-
-#[async_trait::async_trait]
-impl ConnectionTrait for Txn {
-    fn get_database_backend(&self) -> DbBackend {
-        self.inner.get_database_backend()
-    }
-
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.limit.within(self.inner.execute_raw(stmt)).await
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.limit.within(self.inner.execute_unprepared(sql)).await
-    }
-
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.limit.within(self.inner.query_one_raw(stmt)).await
-    }
-
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.limit.within(self.inner.query_all_raw(stmt)).await
+        self.limit
+            .read(|| self.inner.query_all_raw(stmt.clone()))
+            .await
     }
 
     fn support_returning(&self) -> bool {

@@ -4,7 +4,7 @@
 
 mod deadline;
 
-pub use deadline::{Db, Txn};
+pub use deadline::{Db, Limited, Txn};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
