@@ -4,7 +4,7 @@
 
 use async_graphql::connection::EmptyFields;
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
-use domain::chat::{WINDOW_LIMITS, WindowRequest};
+use domain::chat::{WINDOW_LIMITS, WindowArgs, WindowRequest};
 use domain::page::LIST_LIMITS;
 use uuid::Uuid;
 
@@ -46,8 +46,13 @@ impl views::Conversation {
         newer: Option<i64>,
     ) -> Result<views::MessageWindow> {
         let state = ctx.data::<AppState>()?;
-        let request =
-            WindowRequest::new(None, None, None, Some(seq), older, newer).map_err(graphql_error)?;
+        let request = WindowRequest::new(WindowArgs {
+            around: Some(seq),
+            older,
+            newer,
+            ..WindowArgs::default()
+        })
+        .map_err(graphql_error)?;
         let window = state
             .chat
             .window(actor(ctx)?, self.id, request)

@@ -2,7 +2,7 @@
 //! read markers. Membership, seq assignment and idempotency live in `domain::chat`.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use domain::chat::WindowRequest;
+use domain::chat::{WindowArgs, WindowRequest};
 use domain::page::{LIST_LIMITS, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -192,7 +192,14 @@ pub async fn list_messages(
     state: web::Data<AppState>,
 ) -> Result<web::Json<views::MessageWindow>, ApiError> {
     let q = query.into_inner();
-    let request = WindowRequest::new(q.limit, q.before, q.after, q.around, q.older, q.newer)?;
+    let request = WindowRequest::new(WindowArgs {
+        limit: q.limit,
+        before: q.before,
+        after: q.after,
+        around: q.around,
+        older: q.older,
+        newer: q.newer,
+    })?;
     Ok(web::Json(
         state.chat.window(&actor, *id, request).await?.into(),
     ))

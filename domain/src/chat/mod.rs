@@ -5,10 +5,12 @@
 
 mod conversations;
 mod entity;
-mod messages;
+mod history;
+mod revisions;
+mod sending;
 mod window;
 
-pub use messages::MAX_BODY_CHARS;
+pub use sending::MAX_BODY_CHARS;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -18,7 +20,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 pub use entity::{conversation, member, message, revision};
-pub use window::{Anchor, WINDOW_LIMITS, WindowRequest};
+pub use window::{Anchor, WINDOW_LIMITS, WindowArgs, WindowRequest};
 
 use crate::DomainError;
 use crate::actor::{Actor, Role};

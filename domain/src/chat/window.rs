@@ -33,17 +33,30 @@ pub struct WindowRequest {
     pub anchor: Anchor,
 }
 
+/// A window as a client asks for it: `limit` and at most one of `before`, `after`,
+/// `around` (with optional `older`/`newer`, which default to an even split of
+/// `limit`). Unchecked; [`WindowRequest::new`] checks it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WindowArgs {
+    pub limit: Option<i64>,
+    pub before: Option<i64>,
+    pub after: Option<i64>,
+    pub around: Option<i64>,
+    pub older: Option<i64>,
+    pub newer: Option<i64>,
+}
+
 impl WindowRequest {
-    /// The REST form: `limit` and at most one of `before`, `after`, `around` (with
-    /// optional `older`/`newer`, which default to an even split of `limit`).
-    pub fn new(
-        limit: Option<i64>,
-        before: Option<i64>,
-        after: Option<i64>,
-        around: Option<i64>,
-        older: Option<i64>,
-        newer: Option<i64>,
-    ) -> Result<Self, DomainError> {
+    /// Checks `args`: one anchor at most, sizes within [`WINDOW_LIMITS`].
+    pub fn new(args: WindowArgs) -> Result<Self, DomainError> {
+        let WindowArgs {
+            limit,
+            before,
+            after,
+            around,
+            older,
+            newer,
+        } = args;
         let max = WINDOW_LIMITS.max as i64;
         let limit = match limit {
             None => WINDOW_LIMITS.default as i64,
@@ -132,7 +145,14 @@ mod tests {
     use super::*;
 
     fn window(before: Option<i64>, after: Option<i64>, around: Option<i64>) -> WindowRequest {
-        WindowRequest::new(Some(10), before, after, around, None, None).expect("valid")
+        WindowRequest::new(WindowArgs {
+            limit: Some(10),
+            before,
+            after,
+            around,
+            ..WindowArgs::default()
+        })
+        .expect("valid")
     }
 
     #[test]
@@ -157,11 +177,51 @@ mod tests {
 
     #[test]
     fn two_anchors_or_bad_numbers_are_refused() {
-        assert!(WindowRequest::new(None, Some(5), Some(3), None, None, None).is_err());
-        assert!(WindowRequest::new(Some(0), None, None, None, None, None).is_err());
-        assert!(WindowRequest::new(Some(101), None, None, None, None, None).is_err());
-        assert!(WindowRequest::new(None, Some(-1), None, None, None, None).is_err());
-        assert!(WindowRequest::new(None, None, None, Some(5), Some(60), Some(60)).is_err());
-        assert!(WindowRequest::new(None, Some(5), None, None, Some(2), None).is_err());
+        assert!(
+            WindowRequest::new(WindowArgs {
+                before: Some(5),
+                after: Some(3),
+                ..WindowArgs::default()
+            })
+            .is_err()
+        );
+        assert!(
+            WindowRequest::new(WindowArgs {
+                limit: Some(0),
+                ..WindowArgs::default()
+            })
+            .is_err()
+        );
+        assert!(
+            WindowRequest::new(WindowArgs {
+                limit: Some(101),
+                ..WindowArgs::default()
+            })
+            .is_err()
+        );
+        assert!(
+            WindowRequest::new(WindowArgs {
+                before: Some(-1),
+                ..WindowArgs::default()
+            })
+            .is_err()
+        );
+        assert!(
+            WindowRequest::new(WindowArgs {
+                around: Some(5),
+                older: Some(60),
+                newer: Some(60),
+                ..WindowArgs::default()
+            })
+            .is_err()
+        );
+        assert!(
+            WindowRequest::new(WindowArgs {
+                before: Some(5),
+                older: Some(2),
+                ..WindowArgs::default()
+            })
+            .is_err()
+        );
     }
 }

@@ -1,0 +1,144 @@
+//! Reading history: windows around an anchor, cursor pages of messages, and the
+//! replay of what a reconnecting stream missed.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::entity::{member, message};
+use super::window::{Anchor, WindowRequest, flags};
+use super::{ChatService, Message, MessageWindow};
+use crate::DomainError;
+use crate::actor::Actor;
+use crate::page::{Direction, Page, PageRequest};
+
+impl ChatService {
+    /// A window of history, ascending by seq, with exact has-older/has-newer flags.
+    /// Three statements (conversation, membership, the seq range) at any depth.
+    pub async fn window(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        request: WindowRequest,
+    ) -> Result<MessageWindow, DomainError> {
+        let (conversation, _) = self.member_access(actor, id).await?;
+        let last_seq = conversation.last_seq;
+        if let Anchor::Around { seq, .. } = request.anchor
+            && seq > last_seq
+        {
+            return Err(DomainError::NotFound { entity: "message" });
+        }
+        let (lo, hi) = request.range(last_seq);
+        let items = if lo <= hi {
+            message::Entity::find()
+                .filter(message::Column::ConversationId.eq(id))
+                .filter(message::Column::Seq.gte(lo))
+                .filter(message::Column::Seq.lte(hi))
+                .order_by_asc(message::Column::Seq)
+                .limit((hi - lo + 1) as u64)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(Message::from)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let (has_older, has_newer) = flags(lo, hi, last_seq);
+        Ok(MessageWindow {
+            items,
+            has_older,
+            has_newer,
+        })
+    }
+
+    /// History as a cursor-paged list (the GraphQL connection): forward from the
+    /// oldest message or a cursor, backward from the newest or a cursor, with exact
+    /// flags on both sides.
+    pub async fn messages_page(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<Message>, DomainError> {
+        let conversation = id.to_string();
+        let scope = crate::cursor::scope(&[Some("messages"), Some(&conversation)]);
+        let seq: Option<i64> = page.position(&self.cursors, &scope)?;
+        let limit = page.limit as i64;
+        let anchor = match (page.direction, seq) {
+            (Direction::Forward, seq) => Anchor::After(seq.unwrap_or(0)),
+            (Direction::Backward, Some(seq)) => Anchor::Before(seq),
+            (Direction::Backward, None) => Anchor::Latest,
+        };
+        let window = self
+            .window(actor, id, WindowRequest { limit, anchor })
+            .await?;
+        Ok(Page::new(
+            &page,
+            window.items,
+            window.has_newer,
+            window.has_older,
+            |m| self.cursors.seal(&scope, &m.seq),
+        ))
+    }
+}
+
+/// Most messages one replay returns per conversation.
+const REPLAY_LIMIT: u64 = 500;
+
+impl ChatService {
+    /// Refuses unless the caller is a member of conversation `id`.
+    pub async fn require_member(&self, actor: &Actor, id: Uuid) -> Result<(), DomainError> {
+        self.member_access(actor, id).await.map(drop)
+    }
+
+    /// Messages a reconnecting client missed since message `seq` of conversation `id`
+    /// (its last event): the rest of that conversation, and what arrived since then in
+    /// the caller's other conversations; each conversation in seq order, at most
+    /// `REPLAY_LIMIT` per conversation. Clients dedupe by `(conversation_id, seq)`.
+    pub async fn replay(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        seq: i64,
+    ) -> Result<Vec<Message>, DomainError> {
+        self.member_access(actor, id).await?;
+        let Some(anchor) = message::Entity::find_by_id((id, seq)).one(&self.db).await? else {
+            return Ok(Vec::new());
+        };
+        let mut replayed: Vec<Message> = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(id))
+            .filter(message::Column::Seq.gt(seq))
+            .order_by_asc(message::Column::Seq)
+            .limit(REPLAY_LIMIT)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(Message::from)
+            .collect();
+        let active: Vec<Uuid> = member::Entity::find()
+            .select_only()
+            .column(member::Column::ConversationId)
+            .filter(member::Column::AccountId.eq(actor.account_id))
+            .filter(member::Column::LastActivityAt.gte(anchor.created_at))
+            .filter(member::Column::ConversationId.ne(id))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for other in active {
+            // Newest first through the key, so a long history is never scanned.
+            let mut recent: Vec<Message> = message::Entity::find()
+                .filter(message::Column::ConversationId.eq(other))
+                .order_by_desc(message::Column::Seq)
+                .limit(REPLAY_LIMIT)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .filter(|m| m.created_at >= anchor.created_at)
+                .map(Message::from)
+                .collect();
+            recent.reverse();
+            replayed.extend(recent);
+        }
+        Ok(replayed)
+    }
+}

@@ -1,0 +1,192 @@
+//! Sending: idempotent per sender and `client_msg_id`, the seq assigned in the
+//! insert's own transaction, the event published after the commit.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::entity::{conversation, member, message, revision};
+use super::{ChatService, Message, Sent};
+use crate::DomainError;
+use crate::actor::Actor;
+use crate::events::Event;
+use crate::text::{self, Lines};
+
+/// Longest message body, in characters.
+pub const MAX_BODY_CHARS: usize = 10_000;
+/// Longest `client_msg_id`.
+const MAX_CLIENT_MSG_ID: usize = 64;
+
+pub(super) fn check_body(body: &str) -> Result<(), DomainError> {
+    text::field("body", body, Lines::Many)?;
+    if body.trim().is_empty() {
+        return Err(DomainError::Validation("body: must not be empty".into()));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(DomainError::Validation(format!(
+            "body: must be at most {MAX_BODY_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+impl ChatService {
+    /// Sends `body` as the caller. Idempotent by `client_msg_id` (per conversation
+    /// and sender): a retry with the same body returns the stored message, the same id
+    /// with another body is refused, and concurrent retries store one message.
+    pub async fn send(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        client_msg_id: &str,
+        body: String,
+    ) -> Result<Sent, DomainError> {
+        check_body(&body)?;
+        let valid_key = (1..=MAX_CLIENT_MSG_ID).contains(&client_msg_id.len())
+            && client_msg_id.bytes().all(|b| b.is_ascii_graphic());
+        if !valid_key {
+            return Err(DomainError::Validation(format!(
+                "client_msg_id: 1 to {MAX_CLIENT_MSG_ID} printable ASCII characters"
+            )));
+        }
+        self.member_access(actor, id).await?;
+        if let Some(sent) = self.earlier_send(actor, id, client_msg_id, &body).await? {
+            return Ok(sent);
+        }
+        let gate = self.gate(id);
+        let _in_order = gate.lock().await;
+        match self
+            .insert_message(actor, id, client_msg_id, body.clone())
+            .await
+        {
+            Ok(message) => {
+                let audience = self.members_of(id).await?;
+                let event = Event::MessageCreated {
+                    message: message.clone(),
+                };
+                self.hub.publish(audience, event).await;
+                Ok(Sent {
+                    message,
+                    created: true,
+                })
+            }
+            // A concurrent retry stored it first: answer as a retry.
+            Err(DomainError::Conflict(_)) => self
+                .earlier_send(actor, id, client_msg_id, &body)
+                .await?
+                .ok_or(DomainError::Unavailable),
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn earlier_send(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        client_msg_id: &str,
+        body: &str,
+    ) -> Result<Option<Sent>, DomainError> {
+        let earlier = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(id))
+            .filter(message::Column::SenderId.eq(actor.account_id))
+            .filter(message::Column::ClientMsgId.eq(client_msg_id))
+            .one(&self.db)
+            .await?;
+        let Some(earlier) = earlier else {
+            return Ok(None);
+        };
+        let same = earlier.body.as_deref() == Some(body)
+            || self.original_body(&earlier).await?.as_deref() == Some(body);
+        if !same {
+            return Err(DomainError::IdempotencyKeyReused);
+        }
+        Ok(Some(Sent {
+            message: earlier.into(),
+            created: false,
+        }))
+    }
+
+    /// The body a message was sent with, when it has since been edited or deleted.
+    async fn original_body(&self, row: &message::Model) -> Result<Option<String>, DomainError> {
+        if row.edited_at.is_none() && row.deleted_at.is_none() {
+            return Ok(None);
+        }
+        Ok(revision::Entity::find()
+            .filter(revision::Column::ConversationId.eq(row.conversation_id))
+            .filter(revision::Column::Seq.eq(row.seq))
+            .order_by_asc(revision::Column::Revision)
+            .one(&self.db)
+            .await?
+            .map(|r| r.body))
+    }
+
+    /// Takes the next seq and stores the message in one transaction. The counter is
+    /// bumped by the transaction's first statement, an UPDATE: it takes the row lock on
+    /// PostgreSQL and MariaDB and the write lock on SQLite before anything is read, so
+    /// seq order is commit order and no two sends share a seq.
+    async fn insert_message(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        client_msg_id: &str,
+        body: String,
+    ) -> Result<Message, DomainError> {
+        let now = crate::clock::now();
+        let txn = self.db.begin().await?;
+        conversation::Entity::update_many()
+            .col_expr(
+                conversation::Column::LastSeq,
+                Expr::col(conversation::Column::LastSeq).add(1),
+            )
+            .col_expr(conversation::Column::LastActivityAt, Expr::value(now))
+            .filter(conversation::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        let seq: i64 = conversation::Entity::find_by_id(id)
+            .select_only()
+            .column(conversation::Column::LastSeq)
+            .into_tuple()
+            .one(&txn)
+            .await?
+            .ok_or(DomainError::NotFound {
+                entity: "conversation",
+            })?;
+        let row = message::ActiveModel {
+            conversation_id: Set(id),
+            seq: Set(seq),
+            sender_id: Set(actor.account_id),
+            client_msg_id: Set(client_msg_id.to_owned()),
+            body: Set(Some(body.clone())),
+            created_at: Set(now),
+            edited_at: Set(None),
+            deleted_at: Set(None),
+        };
+        message::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| DomainError::on_duplicate(e, "client_msg_id already used"))?;
+        member::Entity::update_many()
+            .col_expr(member::Column::LastActivityAt, Expr::value(now))
+            .filter(member::Column::ConversationId.eq(id))
+            .exec(&txn)
+            .await?;
+        // The sender has read what they sent.
+        member::Entity::update_many()
+            .col_expr(member::Column::LastReadSeq, Expr::value(seq))
+            .filter(member::Column::ConversationId.eq(id))
+            .filter(member::Column::AccountId.eq(actor.account_id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(Message {
+            conversation_id: id,
+            seq,
+            sender_id: actor.account_id,
+            client_msg_id: client_msg_id.to_owned(),
+            body: Some(body),
+            created_at: now,
+            edited_at: None,
+            deleted: false,
+        })
+    }
+}
