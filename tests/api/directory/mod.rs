@@ -1,6 +1,8 @@
 //! The therapist directory: every therapist reachable through cursors, in the
 //! declared order, both ways, through REST and GraphQL; bad paging is a clear 400.
 
+mod export;
+
 use std::collections::HashSet;
 
 use chrono::Utc;
