@@ -10,7 +10,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use domain::DomainError;
-use domain::accounts::Credentials;
+use domain::accounts::{AccountService, Credentials};
 use domain::actor::Actor;
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument;
@@ -71,24 +71,37 @@ pub async fn with_request_id(
     Ok(response)
 }
 
-/// The bearer token of a request: `None` without an `Authorization` header, an error
-/// when the header is not a well-formed bearer credential.
-pub fn bearer_token(request: &HttpRequest) -> Result<Option<String>, DomainError> {
-    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+/// The one way every door establishes its caller: REST, GraphQL over HTTP and the
+/// WebSocket's `connection_init` (and its renewals) all come here with the value of
+/// their `Authorization` (`None` when there is none) and the request's id.
+/// `Ok(None)`: anonymous; an error when the credential is malformed or refused.
+pub async fn authenticate(
+    accounts: &AccountService,
+    authorization: Option<&str>,
+    request_id: Option<String>,
+) -> Result<Option<Credentials>, DomainError> {
+    let Some(authorization) = authorization else {
         return Ok(None);
     };
-    const MALFORMED: &str = "the Authorization header must be `Bearer <token>`";
-    value
-        .to_str()
-        .ok()
-        .and_then(bearer_credential)
-        .map(|token| Some(token.to_owned()))
-        .ok_or(DomainError::Unauthenticated(MALFORMED))
+    let token = bearer_credential(authorization).ok_or(DomainError::Unauthenticated(
+        "the Authorization must be `Bearer <token>`",
+    ))?;
+    let mut credentials = accounts.authenticate(token).await?;
+    credentials.actor.request_id = request_id;
+    Ok(Some(credentials))
 }
 
-/// The token of a `Bearer <token>` credential (scheme in any case), wherever it is
-/// carried: the `Authorization` header, or a WebSocket's `connection_init`.
-pub fn bearer_credential(value: &str) -> Option<&str> {
+/// The `Authorization` header of a request, as text (a header that is not text is
+/// kept as an empty credential, which is refused as malformed).
+pub fn authorization_of(request: &HttpRequest) -> Option<String> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|value| value.to_str().unwrap_or_default().to_owned())
+}
+
+/// The token of a `Bearer <token>` credential (scheme in any case).
+fn bearer_credential(value: &str) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
@@ -128,13 +141,12 @@ fn credentials_of(
     request: &HttpRequest,
 ) -> impl Future<Output = Result<Credentials, ApiError>> + 'static {
     let state = request.app_data::<web::Data<AppState>>().cloned();
-    let token = bearer_token(request);
+    let authorization = authorization_of(request);
     let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone());
     async move {
         let state = state.ok_or(DomainError::Unavailable)?;
-        let token = token?.ok_or(DomainError::Unauthenticated("a bearer token is required"))?;
-        let mut credentials = state.accounts.authenticate(&token).await?;
-        credentials.actor.request_id = request_id;
-        Ok(credentials)
+        authenticate(&state.accounts, authorization.as_deref(), request_id)
+            .await?
+            .ok_or(DomainError::Unauthenticated("a bearer token is required").into())
     }
 }

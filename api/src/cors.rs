@@ -8,13 +8,14 @@ use actix_web::http::{Method, header::HeaderValue};
 
 /// The CORS middleware for `origins` (each `scheme://host[:port]`).
 pub fn cors(origins: &[String]) -> Cors {
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|origin| HeaderValue::from_str(origin).ok())
-        .collect();
+    let origins = origins.to_vec();
     Cors::default()
         .allowed_origin_fn(move |origin, request| {
-            origins.contains(origin) || is_same_origin(origin, request)
+            let host = request
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok());
+            origin_allowed(origin, host, &origins)
         })
         .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allowed_headers([
@@ -32,20 +33,19 @@ pub fn cors(origins: &[String]) -> Cors {
         .max_age(3600)
 }
 
-/// Browsers send `Origin` on same-origin POSTs too (the docs pages' requests).
-fn is_same_origin(origin: &HeaderValue, request: &actix_web::dev::RequestHead) -> bool {
-    let (Ok(origin), Some(host)) = (
-        origin.to_str(),
-        request
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok()),
-    ) else {
+/// Whether a browser at `origin` may call this server, over HTTP or by opening a
+/// WebSocket: from the server's own origin (`host`; browsers send `Origin` on
+/// same-origin POSTs too, the docs pages' requests) or a configured one.
+pub fn origin_allowed(origin: &HeaderValue, host: Option<&str>, allowed: &[String]) -> bool {
+    let Ok(origin) = origin.to_str() else {
         return false;
     };
-    origin
-        .split_once("://")
-        .is_some_and(|(_, authority)| authority == host)
+    let same_origin = host.is_some_and(|host| {
+        origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority == host)
+    });
+    same_origin || allowed.iter().any(|entry| entry == origin)
 }
 
 /// Checks `PORTAL_CORS_ORIGINS` entries: `http(s)://host[:port]`, nothing after.

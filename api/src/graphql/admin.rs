@@ -4,10 +4,10 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use domain::accounts::{AccountFilter, NewTherapistAccount};
 use domain::directory::{NewProfile, ProfilePatch};
-use domain::page::{LIST_LIMITS, PageLimits, PageRequest};
+use domain::page::LIST_LIMITS;
 use uuid::Uuid;
 
-use super::connection::{Connection, connection_of};
+use super::connection::{Connection, connection_of, connection_page};
 use super::directory::{AcceptingStatus, TherapistObject};
 use super::{actor, graphql_error};
 use crate::state::AppState;
@@ -109,24 +109,6 @@ impl AdminQuery {
             .map_err(graphql_error)?;
         Ok(connection_of(page, views::AuditEntry::from, EmptyFields))
     }
-}
-
-/// A page request from Cursor Connections arguments, checked by the domain's rules.
-pub(crate) fn connection_page(
-    limits: PageLimits,
-    first: Option<i32>,
-    after: Option<String>,
-    last: Option<i32>,
-    before: Option<String>,
-) -> Result<PageRequest> {
-    PageRequest::connection(
-        limits,
-        first.map(i64::from),
-        after,
-        last.map(i64::from),
-        before,
-    )
-    .map_err(graphql_error)
 }
 
 #[derive(Default)]

@@ -8,7 +8,7 @@ use domain::chat::{WINDOW_LIMITS, WindowArgs, WindowRequest};
 use domain::page::LIST_LIMITS;
 use uuid::Uuid;
 
-use super::admin::connection_page;
+use super::connection::connection_page;
 use super::connection::{Connection, connection_of};
 use super::{actor, graphql_error};
 use crate::state::AppState;

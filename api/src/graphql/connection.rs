@@ -3,7 +3,9 @@
 
 use async_graphql::connection::{self, Edge, EmptyFields};
 use async_graphql::{ObjectType, OutputType};
-use domain::page::Page;
+use domain::page::{Page, PageLimits, PageRequest};
+
+use super::graphql_error;
 
 /// A connection over `T` with opaque string cursors.
 pub type Connection<T, Fields = EmptyFields> = connection::Connection<String, T, Fields>;
@@ -22,4 +24,22 @@ pub fn connection_of<D, T: OutputType, Fields: ObjectType>(
             .map(|(cursor, item)| Edge::new(cursor, convert(item))),
     );
     connection
+}
+
+/// A page request from Cursor Connections arguments, checked by the domain's rules.
+pub(crate) fn connection_page(
+    limits: PageLimits,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> async_graphql::Result<PageRequest> {
+    PageRequest::connection(
+        limits,
+        first.map(i64::from),
+        after,
+        last.map(i64::from),
+        before,
+    )
+    .map_err(graphql_error)
 }

@@ -7,7 +7,7 @@ use domain::directory::{Accepting, Mode, Therapist, TherapistFilter, TherapistOr
 
 use domain::page::LIST_LIMITS;
 
-use super::admin::connection_page;
+use super::connection::connection_page;
 use super::connection::{Connection, connection_of};
 use uuid::Uuid;
 

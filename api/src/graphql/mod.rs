@@ -17,10 +17,9 @@ use std::sync::Arc;
 use actix_web::{HttpMessage, HttpRequest, web};
 use async_graphql::{Context, ErrorExtensions, MergedObject, Schema};
 use domain::DomainError;
-use domain::accounts::Credentials;
 use domain::actor::Actor;
 
-use crate::auth::{RequestId, bearer_token};
+use crate::auth::{RequestId, authenticate, authorization_of};
 use crate::state::AppState;
 
 /// Deepest selection a query may nest.
@@ -110,15 +109,11 @@ async fn execute(
     if cost > cost::MAX_REQUEST_COST {
         return respond(&limits::too_costly(cost).into());
     }
-    let caller = match bearer_token(&http) {
+    let request_id = http.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let authorization = authorization_of(&http);
+    let caller = match authenticate(&state.accounts, authorization.as_deref(), request_id).await {
         Ok(None) => Caller::Anonymous,
-        Ok(Some(token)) => match state.accounts.authenticate(&token).await {
-            Ok(Credentials { mut actor, .. }) => {
-                actor.request_id = http.extensions().get::<RequestId>().map(|r| r.0.clone());
-                Caller::Known(actor)
-            }
-            Err(err) => Caller::Rejected(err),
-        },
+        Ok(Some(credentials)) => Caller::Known(credentials.actor),
         Err(err) => Caller::Rejected(err),
     };
     let client = match &caller {

@@ -12,7 +12,7 @@ use domain::accounts::Credentials;
 use tokio::sync::watch;
 
 use super::super::{Caller, error_of, graphql_error};
-use crate::auth::bearer_credential;
+use crate::auth::authenticate;
 use crate::state::AppState;
 
 /// What the session's credentials are now.
@@ -43,17 +43,14 @@ pub(super) async fn connection_init(
     request_id: String,
     init: serde_json::Value,
 ) -> async_graphql::Result<Data> {
-    let token = bearer_of(&init).ok_or_else(|| {
-        error_of(&DomainError::Unauthenticated(
-            "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
-        ))
-    })?;
-    let mut credentials = state
-        .accounts
-        .authenticate(token)
+    let credentials = authenticate(&state.accounts, authorization_in(&init), Some(request_id))
         .await
-        .map_err(graphql_error)?;
-    credentials.actor.request_id = Some(request_id);
+        .map_err(graphql_error)?
+        .ok_or_else(|| {
+            error_of(&DomainError::Unauthenticated(
+                "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
+            ))
+        })?;
     let session = state
         .hub
         .connect(credentials.actor.account_id)
@@ -72,7 +69,7 @@ pub(super) async fn ping(
     authority: AuthoritySender,
     payload: Option<serde_json::Value>,
 ) -> async_graphql::Result<Option<serde_json::Value>> {
-    let Some(token) = payload.as_ref().and_then(bearer_of) else {
+    let Some(authorization) = payload.as_ref().and_then(authorization_in) else {
         return Ok(None);
     };
     let current = match &*authority.borrow() {
@@ -80,11 +77,9 @@ pub(super) async fn ping(
         // Not signed in yet, or already refused: nothing to renew.
         Authority::Pending | Authority::Refused => return Ok(None),
     };
-    let renewed = match state.accounts.authenticate(token).await {
-        Ok(mut fresh) if current.renews(&fresh) => {
-            fresh.actor.request_id = current.actor.request_id.clone();
-            Authority::Granted(fresh)
-        }
+    let request_id = current.actor.request_id.clone();
+    let renewed = match authenticate(&state.accounts, Some(authorization), request_id).await {
+        Ok(Some(fresh)) if current.renews(&fresh) => Authority::Granted(fresh),
         Ok(_) | Err(DomainError::Unauthenticated(_)) => Authority::Refused,
         // The database could not say: the current credentials stay (they end on
         // their own) and the client may try again.
@@ -95,9 +90,9 @@ pub(super) async fn ping(
     Ok(Some(serde_json::json!({ "renewed": accepted })))
 }
 
-fn bearer_of(payload: &serde_json::Value) -> Option<&str> {
+/// The `Authorization` a protocol payload carries, under either spelling.
+fn authorization_in(payload: &serde_json::Value) -> Option<&str> {
     ["Authorization", "authorization"]
         .iter()
         .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
-        .and_then(bearer_credential)
 }

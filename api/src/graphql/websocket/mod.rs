@@ -146,11 +146,8 @@ fn accept(state: &AppState, request: &Request) -> Result<WebSocketProtocols, Box
     }
     let headers = request.headers();
     if let Some(origin) = headers.get(header::ORIGIN) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !origin_allowed(origin, host, &state.allowed_origins) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        if !crate::cors::origin_allowed(origin, host, &state.allowed_origins) {
             return Err(Box::new(Problem::new(
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
@@ -184,14 +181,4 @@ fn accept(state: &AppState, request: &Request) -> Result<WebSocketProtocols, Box
                 Some("Sec-WebSocket-Protocol must offer graphql-transport-ws".to_owned()),
             ))
         })
-}
-
-/// Whether a browser's WebSocket may open: from this server's own origin (`host`) or a
-/// configured one.
-fn origin_allowed(origin: &HeaderValue, host: &str, allowed: &[String]) -> bool {
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
-    origin_host == host || allowed.iter().any(|a| a.trim_end_matches('/') == origin)
 }
