@@ -13,7 +13,6 @@ pub mod directory;
 pub mod error;
 pub mod events;
 pub mod page;
-pub mod presence;
 pub mod seed;
 mod sql;
 mod text;

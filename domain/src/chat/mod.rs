@@ -3,6 +3,7 @@
 //! sending, history windows, read markers. Only members read or write a
 //! conversation; support staff see its metadata and never a message body.
 
+mod contacts;
 mod conversations;
 mod entity;
 mod history;
@@ -10,6 +11,7 @@ mod revisions;
 mod sending;
 mod window;
 
+pub(crate) use contacts::contacts_of;
 pub use sending::MAX_BODY_CHARS;
 
 use std::collections::HashMap;

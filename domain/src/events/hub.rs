@@ -3,7 +3,7 @@
 //! whose buffer fills is dropped with a resync notice instead of holding anyone back.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
@@ -11,10 +11,12 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{Arrival, Bus, Envelope, Event};
+use super::metrics::HubMetrics;
+use super::presence::{PresenceBoard, PresenceSession};
+use super::publisher::Publisher;
+use super::{Arrival, Bus, Envelope, Event, Status};
 use crate::DomainError;
 use crate::database::Db;
-use crate::presence::PresenceBoard;
 
 /// Deliveries a subscriber may have waiting before it counts as too slow.
 const BUFFER: usize = 256;
@@ -29,50 +31,30 @@ pub enum Delivery {
     Resync,
 }
 
-/// Counters for `/metrics`.
-#[derive(Debug, Default)]
-pub struct HubMetrics {
-    /// Open presence sessions (WebSocket connections and SSE streams) on this node.
-    pub sessions: AtomicI64,
-    /// Presence changes published by this node.
-    pub presence_changes: AtomicU64,
-    /// Deliveries handed to local subscribers.
-    pub events_fanned_out: AtomicU64,
-    /// Subscribers dropped for falling behind.
-    pub slow_subscribers_dropped: AtomicU64,
-    /// Database statements issued by the presence subsystem (contact loading when a
-    /// session opens or membership changes; never on a status change).
-    pub presence_db_statements: AtomicU64,
-    /// Times the bus may have lost envelopes (a reconnect, a lag), each answered by a
-    /// resync of every local subscriber.
-    pub bus_gaps: AtomicU64,
-}
-
 struct Slot {
     id: u64,
     sender: mpsc::Sender<Delivery>,
     lagged: Arc<AtomicBool>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) node: Uuid,
-    bus: Arc<dyn Bus>,
+struct Inner {
+    publisher: Publisher,
     slots: RwLock<HashMap<Uuid, Vec<Slot>>>,
     next_slot: AtomicU64,
-    pub(crate) presence: PresenceBoard,
-    pub(crate) metrics: HubMetrics,
+    presence: Arc<PresenceBoard>,
+    metrics: Arc<HubMetrics>,
 }
 
-/// The event hub of this node. Cheap to clone.
+/// The event hub of this node: subscriptions, delivery, presence. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub")
-            .field("node", &self.inner.node)
+            .field("node", &self.inner.publisher.node)
             .finish()
     }
 }
@@ -83,13 +65,18 @@ impl Hub {
     /// online after their last session closes.
     pub async fn start(bus: Arc<dyn Bus>, db: Db, grace: Duration) -> Result<Self, DomainError> {
         let mut envelopes = bus.subscribe().await?;
-        let inner = Arc::new(Inner {
+        let publisher = Publisher {
             node: Uuid::now_v7(),
             bus,
+        };
+        let metrics = Arc::new(HubMetrics::default());
+        let presence = PresenceBoard::new(db, grace, publisher.clone(), metrics.clone());
+        let inner = Arc::new(Inner {
+            publisher,
             slots: RwLock::new(HashMap::new()),
             next_slot: AtomicU64::new(1),
-            presence: PresenceBoard::new(db, grace),
-            metrics: HubMetrics::default(),
+            presence: Arc::new(presence),
+            metrics,
         });
         let weak = Arc::downgrade(&inner);
         tokio::spawn(async move {
@@ -113,13 +100,41 @@ impl Hub {
 
     /// Whether events flow between the nodes right now (always, on one node).
     pub fn bus_connected(&self) -> bool {
-        self.inner.bus.connected()
+        self.inner.publisher.bus.connected()
     }
 
     /// Sends `event` to `audience` on every node. Failures are logged, never passed
     /// to the caller: the database already holds the truth and clients resync.
     pub async fn publish(&self, audience: Vec<Uuid>, event: Event) {
-        self.inner.publish(audience, event).await;
+        self.inner.publisher.publish(audience, event).await;
+    }
+
+    /// Opens a presence session for `account` (a WebSocket or SSE stream): the user
+    /// is online while one is open, and offline a grace period after the last closes.
+    pub async fn connect(&self, account: Uuid) -> Result<PresenceSession, DomainError> {
+        self.inner.presence.connect(account).await
+    }
+
+    /// Sets `account`'s status: in memory and on the bus, no database. Changes closer
+    /// together than a second are coalesced.
+    pub fn set_status(&self, account: Uuid, status: Status) {
+        self.inner.presence.set_status(account, status);
+    }
+
+    /// Statuses of those `ids` that are `account`'s contacts; others are left out.
+    pub async fn statuses(
+        &self,
+        account: Uuid,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Status)>, DomainError> {
+        self.inner.presence.statuses(account, ids).await
+    }
+
+    /// Tells every node that the conversations of `accounts` changed, so that their
+    /// contacts are loaded again.
+    pub async fn membership_changed(&self, accounts: Vec<Uuid>) {
+        self.publish(Vec::new(), Event::MembershipChanged { accounts })
+            .await;
     }
 
     /// Events for `account` from now on, through a bounded buffer.
@@ -155,7 +170,7 @@ impl Hub {
                 self.inner.presence.watchers_of(*account_id)
             }
             Event::MembershipChanged { accounts } => {
-                self.inner.presence.reload_contacts(&self.inner, accounts);
+                self.inner.presence.reload_contacts(accounts);
                 return;
             }
             _ => envelope.audience.clone(),
@@ -227,17 +242,6 @@ impl Inner {
             slots.remove(&account);
         }
         removed
-    }
-
-    pub(crate) async fn publish(&self, audience: Vec<Uuid>, event: Event) {
-        let envelope = Envelope {
-            origin: self.node,
-            audience,
-            event,
-        };
-        if let Err(err) = self.bus.publish(&envelope).await {
-            tracing::warn!(error = %err, "event not delivered to other nodes");
-        }
     }
 }
 

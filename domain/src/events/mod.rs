@@ -5,13 +5,18 @@
 //! told to resync from its last seq and dropped, so memory stays bounded.
 
 mod bus;
-pub(crate) mod hub;
+mod hub;
+mod metrics;
+mod presence;
+mod publisher;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use bus::{Arrival, Bus, InProcessBus, NatsBus};
-pub use hub::{Delivery, Hub, HubMetrics, Subscriber};
+pub use hub::{Delivery, Hub, Subscriber};
+pub use metrics::HubMetrics;
+pub use presence::PresenceSession;
 
 use crate::chat::Message;
 

@@ -10,14 +10,13 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
+use super::metrics::HubMetrics;
+use super::publisher::Publisher;
+use super::{Event, Status};
 use crate::DomainError;
-use crate::chat::member;
 use crate::database::Db;
-use crate::events::hub::Inner;
-use crate::events::{Event, Hub, Status};
 
 /// Changes of one account closer together than this are coalesced.
 const COALESCE: Duration = Duration::from_secs(1);
@@ -36,10 +35,13 @@ struct Flap {
     flush_scheduled: bool,
 }
 
-/// The presence state of one node.
+/// The presence state of one node. It reaches the rest of real time through two
+/// narrow handles: the publisher (to put a change on the bus) and the counters.
 pub(crate) struct PresenceBoard {
     db: Db,
     grace: Duration,
+    publisher: Publisher,
+    metrics: Arc<HubMetrics>,
     statuses: RwLock<HashMap<Uuid, Status>>,
     local: Mutex<HashMap<Uuid, LocalUser>>,
     /// Changed account -> local accounts that have it as a contact.
@@ -52,10 +54,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl PresenceBoard {
-    pub(crate) fn new(db: Db, grace: Duration) -> Self {
+    pub(crate) fn new(
+        db: Db,
+        grace: Duration,
+        publisher: Publisher,
+        metrics: Arc<HubMetrics>,
+    ) -> Self {
         Self {
             db,
             grace,
+            publisher,
+            metrics,
             statuses: RwLock::default(),
             local: Mutex::default(),
             watchers: RwLock::default(),
@@ -107,44 +116,18 @@ impl PresenceBoard {
         }
     }
 
-    /// Loads `account`'s contacts: two statements, counted.
-    async fn load_contacts(
-        &self,
-        inner: &Inner,
-        account: Uuid,
-    ) -> Result<HashSet<Uuid>, DomainError> {
-        inner
-            .metrics
+    /// Loads `account`'s contacts (who shares a conversation is chat's knowledge);
+    /// the statements it took are counted.
+    async fn load_contacts(&self, account: Uuid) -> Result<HashSet<Uuid>, DomainError> {
+        let (contacts, statements) = crate::chat::contacts_of(&self.db, account).await?;
+        self.metrics
             .presence_db_statements
-            .fetch_add(1, Ordering::Relaxed);
-        let conversations: Vec<Uuid> = member::Entity::find()
-            .select_only()
-            .column(member::Column::ConversationId)
-            .filter(member::Column::AccountId.eq(account))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        if conversations.is_empty() {
-            return Ok(HashSet::new());
-        }
-        inner
-            .metrics
-            .presence_db_statements
-            .fetch_add(1, Ordering::Relaxed);
-        let contacts: Vec<Uuid> = member::Entity::find()
-            .select_only()
-            .column(member::Column::AccountId)
-            .filter(member::Column::ConversationId.is_in(conversations))
-            .filter(member::Column::AccountId.ne(account))
-            .distinct()
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        Ok(contacts.into_iter().collect())
+            .fetch_add(statements, Ordering::Relaxed);
+        Ok(contacts)
     }
 
     /// Reloads the contacts of those `accounts` connected here, in the background.
-    pub(crate) fn reload_contacts(&self, inner: &Arc<Inner>, accounts: &[Uuid]) {
+    pub(crate) fn reload_contacts(self: &Arc<Self>, accounts: &[Uuid]) {
         let connected: Vec<Uuid> = {
             let local = lock(&self.local);
             accounts
@@ -154,10 +137,9 @@ impl PresenceBoard {
                 .collect()
         };
         for account in connected {
-            let inner = inner.clone();
+            let board = self.clone();
             tokio::spawn(async move {
-                let board = &inner.presence;
-                match board.load_contacts(&inner, account).await {
+                match board.load_contacts(account).await {
                     Ok(contacts) => {
                         let contacts = Arc::new(contacts);
                         let old = {
@@ -178,15 +160,15 @@ impl PresenceBoard {
 
 /// Keeps its user online while it lives (one per WebSocket connection or SSE stream).
 pub struct PresenceSession {
-    inner: Arc<Inner>,
+    board: Arc<PresenceBoard>,
     account: Uuid,
 }
 
 impl Drop for PresenceSession {
     fn drop(&mut self) {
-        self.inner.metrics.sessions.fetch_sub(1, Ordering::Relaxed);
+        self.board.metrics.sessions.fetch_sub(1, Ordering::Relaxed);
         let epoch = {
-            let mut local = lock(&self.inner.presence.local);
+            let mut local = lock(&self.board.local);
             let Some(user) = local.get_mut(&self.account) else {
                 return;
             };
@@ -196,14 +178,14 @@ impl Drop for PresenceSession {
             }
             user.epoch
         };
-        let (inner, account) = (self.inner.clone(), self.account);
+        let (board, account) = (self.board.clone(), self.account);
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         runtime.spawn(async move {
-            tokio::time::sleep(inner.presence.grace).await;
+            tokio::time::sleep(board.grace).await;
             let contacts = {
-                let mut local = lock(&inner.presence.local);
+                let mut local = lock(&board.local);
                 match local.get(&account) {
                     Some(user) if user.sessions == 0 && user.epoch == epoch => {
                         local.remove(&account).map(|user| user.contacts)
@@ -212,18 +194,21 @@ impl Drop for PresenceSession {
                 }
             };
             if let Some(contacts) = contacts {
-                inner.presence.watch(account, &contacts, &HashSet::new());
-                Hub { inner }.set_status(account, Status::Offline);
+                board.watch(account, &contacts, &HashSet::new());
+                board.set_status(account, Status::Offline);
             }
         });
     }
 }
 
-impl Hub {
+impl PresenceBoard {
     /// Opens a presence session for `account`: the first one on this node loads its
     /// contacts; a user who was offline becomes online.
-    pub async fn connect(&self, account: Uuid) -> Result<PresenceSession, DomainError> {
-        let board = &self.inner.presence;
+    pub(crate) async fn connect(
+        self: &Arc<Self>,
+        account: Uuid,
+    ) -> Result<PresenceSession, DomainError> {
+        let board = self;
         let needs_contacts = {
             let mut local = lock(&board.local);
             let user = local.entry(account).or_insert_with(|| LocalUser {
@@ -235,13 +220,13 @@ impl Hub {
             user.epoch += 1;
             user.sessions == 1
         };
-        self.inner.metrics.sessions.fetch_add(1, Ordering::Relaxed);
+        self.metrics.sessions.fetch_add(1, Ordering::Relaxed);
         let session = PresenceSession {
-            inner: self.inner.clone(),
+            board: self.clone(),
             account,
         };
         if needs_contacts {
-            let contacts = Arc::new(board.load_contacts(&self.inner, account).await?);
+            let contacts = Arc::new(board.load_contacts(account).await?);
             let old = {
                 let mut local = lock(&board.local);
                 match local.get_mut(&account) {
@@ -260,8 +245,8 @@ impl Hub {
     /// Sets `account`'s status: in memory and on the bus, no database. Changes closer
     /// together than a second are coalesced: the first goes out at once, the last of
     /// the rest when the second is over (and not at all if it changed nothing).
-    pub fn set_status(&self, account: Uuid, status: Status) {
-        let board = &self.inner.presence;
+    pub(crate) fn set_status(self: &Arc<Self>, account: Uuid, status: Status) {
+        let board = self;
         let mut flaps = lock(&board.flaps);
         let flap = flaps.entry(account).or_default();
         let publish_now = match flap.published {
@@ -284,11 +269,11 @@ impl Hub {
             COALESCE.saturating_sub(at.elapsed())
         });
         drop(flaps);
-        let hub = self.clone();
+        let board = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(wait).await;
             let publish = {
-                let mut flaps = lock(&hub.inner.presence.flaps);
+                let mut flaps = lock(&board.flaps);
                 let flap = flaps.entry(account).or_default();
                 flap.flush_scheduled = false;
                 match (flap.pending.take(), flap.published) {
@@ -301,19 +286,18 @@ impl Hub {
                 }
             };
             if let Some(status) = publish {
-                hub.spawn_publish(account, status);
+                board.spawn_publish(account, status);
             }
         });
     }
 
     fn spawn_publish(&self, account: Uuid, status: Status) {
-        self.inner
-            .metrics
+        self.metrics
             .presence_changes
             .fetch_add(1, Ordering::Relaxed);
-        let inner = self.inner.clone();
+        let publisher = self.publisher.clone();
         tokio::spawn(async move {
-            inner
+            publisher
                 .publish(
                     Vec::new(),
                     Event::Presence {
@@ -326,27 +310,21 @@ impl Hub {
     }
 
     /// Statuses of those `ids` that are `account`'s contacts; others are left out.
-    pub async fn statuses(
+    pub(crate) async fn statuses(
         &self,
         account: Uuid,
         ids: &[Uuid],
     ) -> Result<Vec<(Uuid, Status)>, DomainError> {
-        let board = &self.inner.presence;
+        let board = self;
         let cached = lock(&board.local).get(&account).map(|u| u.contacts.clone());
         let contacts = match cached {
             Some(contacts) => contacts,
-            None => Arc::new(board.load_contacts(&self.inner, account).await?),
+            None => Arc::new(board.load_contacts(account).await?),
         };
         Ok(ids
             .iter()
             .filter(|id| contacts.contains(id))
             .map(|id| (*id, board.status_of(*id)))
             .collect())
-    }
-
-    /// Tells every node that the conversations of `accounts` changed.
-    pub async fn membership_changed(&self, accounts: Vec<Uuid>) {
-        self.publish(Vec::new(), Event::MembershipChanged { accounts })
-            .await;
     }
 }
