@@ -134,6 +134,6 @@ async fn graphiql_asset(request: HttpRequest, name: web::Path<String>) -> HttpRe
                 CacheDirective::Extension("immutable".to_owned(), None),
             ]))
             .body(*bytes),
-        None => crate::problem::not_found_problem(&request),
+        None => crate::routes::not_found_problem(&request),
     }
 }

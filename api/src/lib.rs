@@ -14,6 +14,7 @@ pub mod openapi;
 mod problem;
 mod rate_limit;
 mod rest;
+mod routes;
 mod shutdown;
 mod state;
 mod telemetry;
@@ -136,14 +137,14 @@ impl Application {
                 .app_data(openapi.clone())
                 .app_data(rate_limit.clone())
                 .app_data(graphql_budget.clone())
-                .configure(problem::extractor_configs)
+                .configure(routes::extractor_configs)
                 .configure(health::configure)
                 .configure(graphql::configure)
                 .configure(openapi::configure)
                 .configure(docs::configure)
                 .configure(metrics::configure)
                 .service(utoipa_actix_web::scope("/v1").configure(rest::configure))
-                .default_service(web::to(problem::not_found))
+                .default_service(web::to(routes::not_found))
                 .split_for_parts();
             // Outermost last. Problem bodies are filled inside CORS, so its headers
             // stay on them, and once more outside it for its own rejections.

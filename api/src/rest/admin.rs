@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::paging::PageQuery;
 use super::paging::{Paged, paged_response};
 use super::therapists::{AcceptingStatus, TherapistDto};
 use crate::auth::Authenticated;
@@ -35,17 +36,6 @@ pub struct ListAccountsQuery {
     pub disabled: Option<bool>,
     /// Case-insensitive start of the email.
     pub email_prefix: Option<String>,
-}
-
-/// Query of the other admin lists.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    pub after: Option<String>,
-    pub before: Option<String>,
 }
 
 /// Search accounts by email order (support and admin).

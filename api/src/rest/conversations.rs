@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::admin::PageQuery;
+use super::paging::PageQuery;
 use super::paging::{Paged, paged_response};
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};

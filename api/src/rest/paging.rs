@@ -4,8 +4,19 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use domain::page::Page;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The paging query of a list with no filters of its own.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    pub after: Option<String>,
+    pub before: Option<String>,
+}
 
 /// Where a page sits in its list, and the cursors to move from it.
 #[derive(Debug, Serialize, ToSchema)]
