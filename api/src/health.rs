@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 
+use crate::codes;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -45,7 +46,7 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             tracing::warn!(error = %err, "readiness check failed");
             Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
+                codes::UNAVAILABLE,
                 Some("the database does not answer".to_owned()),
             )
             .response()

@@ -4,6 +4,7 @@
 mod acquire_waits;
 mod auth;
 pub mod cli;
+pub mod codes;
 pub mod config;
 mod cors;
 mod docs;

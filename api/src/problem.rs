@@ -2,6 +2,7 @@
 //! response: domain errors, actix's own rejections (JSON body, query, path) and
 //! unknown routes. Storage error text goes to the log, never to the client.
 
+use crate::codes;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -170,12 +171,12 @@ pub fn fill_empty_error<B>(
     }
     let status = response.status();
     let code = match status {
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        status if status.is_server_error() => "internal",
-        _ => "bad_request",
+        StatusCode::NOT_FOUND => codes::NOT_FOUND,
+        StatusCode::METHOD_NOT_ALLOWED => codes::METHOD_NOT_ALLOWED,
+        StatusCode::PAYLOAD_TOO_LARGE => codes::BODY_TOO_LARGE,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => codes::UNSUPPORTED_MEDIA_TYPE,
+        status if status.is_server_error() => codes::INTERNAL,
+        _ => codes::BAD_REQUEST,
     };
     let (request, _) = response.into_parts();
     let problem = Problem::new(status, code, None).response();

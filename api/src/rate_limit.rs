@@ -14,6 +14,7 @@ use actix_web::web;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::codes;
 use crate::problem::Problem;
 
 /// Keys kept before idle ones are pruned, so memory stays bounded.
@@ -76,7 +77,7 @@ pub async fn limit(
 pub(crate) fn over_quota(wait: u64) -> Problem {
     Problem::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
+        codes::RATE_LIMITED,
         Some(format!(
             "too many requests from this client; retry in {wait} s"
         )),

@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
+use crate::codes;
 use crate::problem::{ApiError, JSON_LIMIT, Problem};
 
 /// Extractor settings that answer malformed input with a problem body.
@@ -18,12 +19,14 @@ pub fn extractor_configs(cfg: &mut utoipa_actix_web::service_config::ServiceConf
             .limit(JSON_LIMIT)
             .error_handler(|err, _| {
                 let code = match &err {
-                    actix_web::error::JsonPayloadError::ContentType => "unsupported_media_type",
+                    actix_web::error::JsonPayloadError::ContentType => {
+                        codes::UNSUPPORTED_MEDIA_TYPE
+                    }
                     actix_web::error::JsonPayloadError::Overflow { .. }
                     | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
-                        "body_too_large"
+                        codes::BODY_TOO_LARGE
                     }
-                    _ => "malformed_body",
+                    _ => codes::MALFORMED_BODY,
                 };
                 // actix answers a wrong content type with 400; the code says 415.
                 let status = match &err {
@@ -41,7 +44,7 @@ pub fn extractor_configs(cfg: &mut utoipa_actix_web::service_config::ServiceConf
     )
     .app_data(web::QueryConfig::default().error_handler(|err, _| {
         ApiError::BadRequest {
-            code: "invalid_parameter",
+            code: codes::INVALID_PARAMETER,
             detail: err.to_string(),
         }
         .into()
@@ -57,7 +60,7 @@ pub fn extractor_configs(cfg: &mut utoipa_actix_web::service_config::ServiceConf
             .into();
         }
         ApiError::BadRequest {
-            code: "invalid_path",
+            code: codes::INVALID_PATH,
             detail: err.to_string(),
         }
         .into()
@@ -111,7 +114,7 @@ pub async fn not_found(request: HttpRequest) -> HttpResponse {
 fn method_not_allowed(request: &HttpRequest, pattern: &str) -> HttpResponse {
     let mut response = Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        codes::METHOD_NOT_ALLOWED,
         Some(format!("{} is not allowed on {pattern}", request.method())),
     )
     .response();
@@ -128,7 +131,7 @@ fn method_not_allowed(request: &HttpRequest, pattern: &str) -> HttpResponse {
 pub fn not_found_problem(request: &HttpRequest) -> HttpResponse {
     Problem::new(
         StatusCode::NOT_FOUND,
-        "not_found",
+        codes::NOT_FOUND,
         Some(format!(
             "no route for {} {}",
             request.method(),

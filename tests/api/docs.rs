@@ -99,3 +99,24 @@ async fn graphiql_is_served_with_local_assets_only(backend: Backend) {
     .await;
 }
 on_every_backend!(graphiql_is_served_with_local_assets_only);
+
+/// The README's list of error codes is the code table, entry for entry.
+#[test]
+fn the_readme_lists_every_error_code_with_its_meaning() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("the README");
+    let listed: Vec<String> = readme
+        .split("### Error codes")
+        .nth(1)
+        .expect("an Error codes section")
+        .lines()
+        .skip_while(|line| !line.starts_with("- `"))
+        .take_while(|line| line.starts_with("- `"))
+        .map(str::to_owned)
+        .collect();
+    let table: Vec<String> = api::codes::TABLE
+        .iter()
+        .map(|(code, meaning)| format!("- `{code}`: {meaning}"))
+        .collect();
+    assert_eq!(listed, table);
+}

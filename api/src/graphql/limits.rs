@@ -12,6 +12,8 @@ use async_graphql::{
     BatchRequest, Response, ServerError, ServerResult, ValidationResult, Variables,
 };
 
+use crate::codes;
+
 /// Most aliased fields a document may contain: aliases let one request run the
 /// same field many times (`a1: login(...) a2: login(...)`), which the complexity
 /// limit only partly bounds.
@@ -39,7 +41,7 @@ pub fn refuse_large_batch(batch: &BatchRequest) -> Option<Response> {
                     "a batch may hold at most {MAX_BATCH} operations; this one has {}",
                     requests.len()
                 ),
-                "batch_too_large",
+                codes::BATCH_TOO_LARGE,
             )]))
         }
         _ => None,
@@ -54,7 +56,7 @@ pub fn too_costly(cost: u64) -> Response {
             super::cost::MAX_REQUEST_COST,
             super::cost::TOTAL_COUNT_COST
         ),
-        "query_too_complex",
+        codes::QUERY_TOO_COMPLEX,
     )])
 }
 
@@ -65,7 +67,7 @@ pub fn too_large(bytes: usize) -> Response {
             "the response would be {bytes} bytes; at most {} are sent: ask for smaller pages",
             super::MAX_RESPONSE_BYTES
         ),
-        "response_too_large",
+        codes::RESPONSE_TOO_LARGE,
     )])
 }
 
@@ -92,12 +94,12 @@ impl Extension for QueryLimitsExtension {
         let document = next
             .run(ctx, query, variables)
             .await
-            .map_err(|err| with_code(err, "invalid_query"))?;
+            .map_err(|err| with_code(err, codes::INVALID_QUERY))?;
         let aliases = count_aliases(&document);
         if aliases > MAX_ALIASES {
             return Err(coded(
                 format!("a query may use at most {MAX_ALIASES} aliases; this one uses {aliases}"),
-                "too_many_aliases",
+                codes::TOO_MANY_ALIASES,
             ));
         }
         Ok(document)
@@ -114,9 +116,9 @@ impl Extension for QueryLimitsExtension {
                 .map(|err| {
                     // async-graphql's wording of its two limits (validation/mod.rs).
                     let code = match err.message.as_str() {
-                        "Query is nested too deep." => "query_too_deep",
-                        "Query is too complex." => "query_too_complex",
-                        _ => "invalid_query",
+                        "Query is nested too deep." => codes::QUERY_TOO_DEEP,
+                        "Query is too complex." => codes::QUERY_TOO_COMPLEX,
+                        _ => codes::INVALID_QUERY,
                     };
                     with_code(err, code)
                 })

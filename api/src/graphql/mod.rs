@@ -20,6 +20,7 @@ use domain::DomainError;
 use domain::actor::Actor;
 
 use crate::auth::{RequestId, authenticate, authorization_of};
+use crate::codes;
 use crate::state::AppState;
 
 /// Deepest selection a query may nest.
@@ -137,7 +138,7 @@ async fn execute(
 fn over_budget(cost: u64, wait: u64) -> actix_web::HttpResponse {
     crate::problem::Problem::new(
         actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
+        codes::RATE_LIMITED,
         Some(format!(
             "this client has spent its GraphQL points (this request costs {cost}); retry in {wait} s"
         )),
@@ -167,7 +168,7 @@ fn respond(response: &async_graphql::BatchResponse) -> actix_web::HttpResponse {
 async fn subscribe() -> actix_web::HttpResponse {
     let mut response = crate::problem::Problem::new(
         actix_web::http::StatusCode::UPGRADE_REQUIRED,
-        "upgrade_required",
+        codes::UPGRADE_REQUIRED,
         Some("open a WebSocket (graphql-transport-ws) here".to_owned()),
     )
     .response();

@@ -30,6 +30,7 @@ use tokio::net::TcpStream;
 
 use super::PortalSchema;
 use crate::auth::{REQUEST_ID, request_id_of};
+use crate::codes;
 use crate::problem::Problem;
 use crate::rate_limit::{self, RateLimit};
 use crate::state::AppState;
@@ -140,7 +141,7 @@ fn accept(state: &AppState, request: &Request) -> Result<WebSocketProtocols, Box
     if path != PATH {
         return Err(Box::new(Problem::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            codes::NOT_FOUND,
             Some(format!("only {PATH} accepts an upgrade")),
         )));
     }
@@ -150,7 +151,7 @@ fn accept(state: &AppState, request: &Request) -> Result<WebSocketProtocols, Box
         if !crate::cors::origin_allowed(origin, host, &state.allowed_origins) {
             return Err(Box::new(Problem::new(
                 StatusCode::FORBIDDEN,
-                "origin_not_allowed",
+                codes::ORIGIN_NOT_ALLOWED,
                 Some("this origin may not open a WebSocket here".to_owned()),
             )));
         }
@@ -162,7 +163,7 @@ fn accept(state: &AppState, request: &Request) -> Result<WebSocketProtocols, Box
     if !is_websocket || ws::verify_handshake(request.head()).is_err() {
         return Err(Box::new(Problem::new(
             StatusCode::BAD_REQUEST,
-            "malformed_upgrade",
+            codes::MALFORMED_UPGRADE,
             Some("a WebSocket upgrade (version 13) is expected here".to_owned()),
         )));
     }
@@ -177,7 +178,7 @@ fn accept(state: &AppState, request: &Request) -> Result<WebSocketProtocols, Box
         .ok_or_else(|| {
             Box::new(Problem::new(
                 StatusCode::BAD_REQUEST,
-                "unsupported_subprotocol",
+                codes::UNSUPPORTED_SUBPROTOCOL,
                 Some("Sec-WebSocket-Protocol must offer graphql-transport-ws".to_owned()),
             ))
         })
