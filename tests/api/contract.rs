@@ -119,8 +119,18 @@ fn every_page_size_and_seq_parameter_has_its_range() {
             let name = parameter["name"].as_str().unwrap_or_default();
             let schema = &parameter["schema"];
             if name == "limit" {
+                let limits = if path.ends_with("/messages") {
+                    domain::chat::WINDOW_LIMITS
+                } else {
+                    domain::page::LIST_LIMITS
+                };
                 assert_eq!(schema["minimum"], 1, "{method} {path} limit");
-                assert_eq!(schema["maximum"], 100, "{method} {path} limit");
+                assert_eq!(schema["maximum"], limits.max, "{method} {path} limit");
+            }
+            if name == "ids" {
+                let cap = format!("at most {}", domain::events::MAX_PRESENCE_IDS);
+                let described = parameter["description"].as_str().unwrap_or_default();
+                assert!(described.contains(&cap), "{method} {path} ids: {described}");
             }
             if name == "seq" {
                 assert_eq!(schema["minimum"], 1, "{method} {path} seq");

@@ -19,9 +19,6 @@ use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::views;
 
-/// Therapists per keyset batch of the export.
-const EXPORT_BATCH: u64 = 500;
-
 /// Query of `GET /v1/admin/accounts`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -305,7 +302,7 @@ pub async fn export_therapists(
     Authenticated(actor): Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let batches = state.directory.export(&actor, EXPORT_BATCH)?;
+    let batches = state.directory.export(&actor)?;
     let body = batches.map(|batch| {
         let batch = batch.map_err(ApiError::from)?;
         let mut lines = Vec::with_capacity(batch.len() * 512);

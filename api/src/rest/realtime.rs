@@ -25,8 +25,6 @@ use crate::views::PresenceStatus;
 /// A comment line this often keeps proxies from closing an idle stream, and lets the
 /// server notice a client that went away (its session then ends).
 const KEEPALIVE: Duration = Duration::from_secs(10);
-/// Most ids one presence query may ask about.
-const MAX_PRESENCE_IDS: usize = 100;
 
 /// Body of `PUT /v1/presence`, and one account's status.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -101,13 +99,6 @@ pub async fn get_presence(
             parameter: "ids",
             message: "must be comma-separated account ids".into(),
         })?;
-    if ids.len() > MAX_PRESENCE_IDS {
-        return Err(DomainError::InvalidParameter {
-            parameter: "ids",
-            message: format!("at most {MAX_PRESENCE_IDS} ids"),
-        }
-        .into());
-    }
     let statuses = state.hub.statuses(actor.account_id, &ids).await?;
     Ok(web::Json(PresenceList {
         items: statuses

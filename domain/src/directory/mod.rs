@@ -27,6 +27,9 @@ use crate::database::Db;
 use crate::page::{Keyset, Page, PageRequest, read_page_as};
 use crate::sql::comma_joined;
 
+/// Therapists per keyset batch of the export.
+pub const EXPORT_BATCH: u64 = 500;
+
 /// A therapist as every door shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Therapist {
@@ -200,18 +203,18 @@ impl DirectoryService {
         row.try_into()
     }
 
-    /// Every therapist in name order, fetched in keyset batches of `batch` rows, so an
-    /// export of any size holds one batch in memory; support and admin only.
+    /// Every therapist in name order, fetched in keyset batches of [`EXPORT_BATCH`]
+    /// rows, so an export of any size holds one batch in memory; support and admin
+    /// only.
     pub fn export(
         &self,
         actor: &Actor,
-        batch: u64,
     ) -> Result<impl Stream<Item = Result<Vec<Therapist>, DomainError>> + use<>, DomainError> {
         actor.require_staff("export the directory")?;
         let directory = self.clone();
         let actor = actor.clone();
         Ok(futures_util::stream::try_unfold(
-            Some(PageRequest::first(batch)),
+            Some(PageRequest::first(EXPORT_BATCH)),
             move |next| {
                 let directory = directory.clone();
                 let actor = actor.clone();
@@ -230,7 +233,7 @@ impl DirectoryService {
                     let next = match (page.has_next, page.end_cursor()) {
                         (true, Some(end)) => Some(PageRequest {
                             cursor: Some(("after", end.to_owned())),
-                            ..PageRequest::first(batch)
+                            ..PageRequest::first(EXPORT_BATCH)
                         }),
                         _ => None,
                     };

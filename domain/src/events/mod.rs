@@ -16,7 +16,7 @@ use uuid::Uuid;
 pub use bus::{Arrival, Bus, InProcessBus, NatsBus};
 pub use hub::{Delivery, Hub, Subscriber};
 pub use metrics::HubMetrics;
-pub use presence::PresenceSession;
+pub use presence::{MAX_PRESENCE_IDS, PresenceSession};
 
 use crate::chat::Message;
 

@@ -18,6 +18,9 @@ use super::{Event, Status};
 use crate::DomainError;
 use crate::database::Db;
 
+/// Most accounts one presence query may ask about.
+pub const MAX_PRESENCE_IDS: usize = 100;
+
 /// Changes of one account closer together than this are coalesced.
 const COALESCE: Duration = Duration::from_secs(1);
 
@@ -315,6 +318,12 @@ impl PresenceBoard {
         account: Uuid,
         ids: &[Uuid],
     ) -> Result<Vec<(Uuid, Status)>, DomainError> {
+        if ids.len() > MAX_PRESENCE_IDS {
+            return Err(DomainError::invalid(
+                "ids",
+                format!("at most {MAX_PRESENCE_IDS} ids"),
+            ));
+        }
         let board = self;
         let cached = lock(&board.local).get(&account).map(|u| u.contacts.clone());
         let contacts = match cached {

@@ -165,3 +165,20 @@ async fn two_nodes_share_events_and_presence_over_nats() {
         "{event}"
     );
 }
+
+async fn a_presence_query_asks_about_at_most_the_domain_cap(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ids = |n: usize| {
+        (0..n)
+            .map(|_| Uuid::now_v7().to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let cap = domain::events::MAX_PRESENCE_IDS;
+    let allowed = app.get(&format!("/v1/presence?ids={}", ids(cap))).await;
+    assert_eq!(allowed.status(), 200);
+    let refused = app.get(&format!("/v1/presence?ids={}", ids(cap + 1))).await;
+    let problem = crate::helpers::assert_problem(refused, 400, "invalid_parameter").await;
+    assert_eq!(problem["parameter"], "ids");
+}
+on_every_backend!(a_presence_query_asks_about_at_most_the_domain_cap);
