@@ -130,6 +130,7 @@ pub async fn signup(
     responses(
         (status = 200, description = "A token pair", body = TokenResponse),
         (status = 401, description = "Wrong email or password, or a disabled account (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The email holds a control character (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
