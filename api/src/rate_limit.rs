@@ -46,12 +46,19 @@ impl RateLimit {
         if limiter.len() > PRUNE_ABOVE {
             limiter.retain_recent();
         }
-        limiter.check_key(&client).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            // Round up: a client that waits the advertised time gets through.
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
-        })
+        limiter
+            .check_key(&client)
+            .map_err(|not_until| seconds_until(&not_until))
     }
+}
+
+/// Whole seconds until `not_until`, rounded up: a client that waits the advertised
+/// `Retry-After` gets through.
+pub(crate) fn seconds_until(
+    not_until: &governor::NotUntil<<DefaultClock as Clock>::Instant>,
+) -> u64 {
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 /// Middleware: answers 429 `rate_limited` to a client over its quota.

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use async_graphql::Variables;
 use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::{BatchRequest, Name, Value};
-use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// Most points one HTTP request (a whole batch) may cost.
@@ -185,10 +184,7 @@ impl Budget {
         }
         match limiter.check_key_n(&client.to_owned(), cost) {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(not_until)) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
-            }
+            Ok(Err(not_until)) => Err(crate::rate_limit::seconds_until(&not_until)),
             // More than a whole minute's budget: it can never pass.
             Err(_) => Err(60),
         }
