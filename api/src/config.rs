@@ -132,36 +132,17 @@ pub struct Config {
 }
 
 impl Config {
-    /// Defaults for a database URL, on a free loopback port with a random token key and
-    /// generous sign-in limits: what the tests boot.
-    pub fn for_database(database_url: &str) -> Self {
-        Self {
-            database_url: database_url.to_owned(),
-            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-            db_max_connections: 8,
-            db_statement_timeout_ms: 5_000,
-            workers: Some(2),
-            shutdown_timeout_secs: 25,
-            rate_limit_per_second: 10_000,
-            rate_limit_burst: 10_000,
-            cors_origins: Vec::new(),
-            cursor_key: None,
-            demo: false,
-            jwt_secret: None,
-            jwt_issuer: "therapist-portal".to_owned(),
-            jwt_audience: "therapist-portal-api".to_owned(),
-            access_token_ttl_secs: 900,
-            refresh_token_ttl_secs: 30 * 24 * 3600,
-            jwt_leeway_secs: 30,
-            auth_rate_per_ip: 1_000,
-            auth_rate_per_email: 1_000,
-            auth_rate_per_email_ceiling: 1_000,
-            hashing_concurrency: None,
-            graphql_points_per_minute: 100_000,
-            bus_url: None,
-            bus_subject: "portal.events".to_owned(),
-            presence_grace_ms: 300,
-        }
+    /// Every setting at its default, as `portal serve` has it with no flag and no
+    /// `PORTAL_*` variable, over `database_url`. Read from the flags' own
+    /// declarations with the environment ignored, so the defaults are written once.
+    pub fn defaults(database_url: &str) -> Self {
+        use clap::{Args, FromArgMatches};
+        let command =
+            Self::augment_args(clap::Command::new("portal")).mut_args(|arg| arg.env(None));
+        let matches = command
+            .try_get_matches_from(["portal", "--database-url", database_url])
+            .expect("the defaults of `portal serve` parse");
+        Self::from_arg_matches(&matches).expect("the defaults of `portal serve` are a config")
     }
 }
 

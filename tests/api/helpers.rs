@@ -1,6 +1,7 @@
 //! The harness: `TestApp` (the real app on a random port) over a `TestDatabase` (a
 //! database created for one test and dropped afterwards, also when the test fails).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use api::config::Secret;
@@ -148,11 +149,23 @@ impl Drop for TestDatabase {
 /// The key tests sign with, so they can forge tokens that differ in one claim only.
 pub const TEST_JWT_SECRET: &str = "a test key of at least thirty-two bytes, never deployed";
 
-/// The configuration every test boots: a fixed token key, generous sign-in limits.
+/// The configuration every test boots: the defaults, on a free loopback port with a
+/// small pool, a fixed token key, and request and sign-in limits that tests which do
+/// not test them never reach.
 pub fn test_config(database_url: &str) -> Config {
-    let mut config = Config::for_database(database_url);
-    config.jwt_secret = Some(Secret(TEST_JWT_SECRET.to_owned()));
-    config
+    Config {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        db_max_connections: 8,
+        workers: Some(2),
+        rate_limit_per_second: 10_000,
+        rate_limit_burst: 10_000,
+        jwt_secret: Some(Secret(TEST_JWT_SECRET.to_owned())),
+        auth_rate_per_ip: 1_000,
+        auth_rate_per_email: 1_000,
+        auth_rate_per_email_ceiling: 1_000,
+        presence_grace_ms: 300,
+        ..Config::defaults(database_url)
+    }
 }
 
 /// An account a test created, with the password it can sign in with.
