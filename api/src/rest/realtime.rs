@@ -114,26 +114,26 @@ pub async fn get_presence(
 /// One SSE frame for `event`; message events carry `id: <conversation>:<seq>` so a
 /// reconnecting client can resume with `Last-Event-ID`.
 fn frame(event: &Event) -> Option<String> {
-    let (name, id, data) = match event {
-        Event::MessageCreated { message } | Event::MessageEdited { message } => {
-            let name = if matches!(event, Event::MessageCreated { .. }) {
-                "message_created"
-            } else {
-                "message_edited"
-            };
-            let id = format!("{}:{}", message.conversation_id, message.seq);
-            let data = serde_json::json!({
-                "conversation_id": message.conversation_id,
-                "message": views::Message::from(message.clone()),
-            });
-            (name, Some(id), data)
+    let (name, data) = match event {
+        Event::MessageCreated { message } => {
+            return Some(message_frame(
+                "message_created",
+                message.conversation_id,
+                message.clone().into(),
+            ));
+        }
+        Event::MessageEdited { message } => {
+            return Some(message_frame(
+                "message_edited",
+                message.conversation_id,
+                message.clone().into(),
+            ));
         }
         Event::MessageDeleted {
             conversation_id,
             seq,
         } => (
             "message_deleted",
-            None,
             serde_json::json!({ "conversation_id": conversation_id, "seq": seq }),
         ),
         Event::ReadMarker {
@@ -142,18 +142,22 @@ fn frame(event: &Event) -> Option<String> {
             seq,
         } => (
             "read_marker",
-            None,
             serde_json::json!({ "conversation_id": conversation_id, "account_id": account_id, "seq": seq }),
         ),
         Event::Presence { account_id, status } => (
             "presence",
-            None,
             serde_json::json!({ "account_id": account_id, "status": PresenceStatus::from(*status) }),
         ),
         Event::MembershipChanged { .. } => return None,
     };
-    let id = id.map(|id| format!("id: {id}\n")).unwrap_or_default();
-    Some(format!("{id}event: {name}\ndata: {data}\n\n"))
+    Some(format!("event: {name}\ndata: {data}\n\n"))
+}
+
+/// The frame of a message event, with the id a reconnect resumes from.
+fn message_frame(name: &str, conversation_id: Uuid, message: views::Message) -> String {
+    let id = format!("{conversation_id}:{}", message.seq);
+    let data = serde_json::json!({ "conversation_id": conversation_id, "message": message });
+    format!("id: {id}\nevent: {name}\ndata: {data}\n\n")
 }
 
 /// Whether `event` is a new message the replay, which reached `seq` of
@@ -213,9 +217,11 @@ pub async fn events(
         replayed = Some((conversation, seq));
         for message in state.chat.replay(actor, conversation, seq).await? {
             replayed = Some((conversation, message.seq));
-            if let Some(frame) = frame(&Event::MessageCreated { message }) {
-                replay.push(frame);
-            }
+            replay.push(message_frame(
+                "message_created",
+                conversation,
+                message.into(),
+            ));
         }
     }
     let live = subscriber.into_stream().map(move |delivery| {

@@ -12,7 +12,6 @@ mod sending;
 mod window;
 
 pub(crate) use contacts::contacts_of;
-pub use sending::MAX_BODY_CHARS;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -22,7 +21,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 pub use entity::{conversation, member, message, revision};
-pub use window::{Anchor, WINDOW_LIMITS, WindowArgs, WindowRequest};
+pub use window::{Anchor, WindowArgs, WindowRequest};
 
 use crate::DomainError;
 use crate::actor::{Actor, Role};
@@ -42,6 +41,21 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted: bool,
+}
+
+impl Message {
+    /// The message as real time carries it; `None` for one without a body to show.
+    pub(crate) fn live(&self) -> Option<crate::events::LiveMessage> {
+        Some(crate::events::LiveMessage {
+            conversation_id: self.conversation_id,
+            seq: self.seq,
+            sender_id: self.sender_id,
+            client_msg_id: self.client_msg_id.clone(),
+            body: self.body.clone()?,
+            created_at: self.created_at,
+            edited_at: self.edited_at,
+        })
+    }
 }
 
 impl From<message::Model> for Message {

@@ -45,15 +45,11 @@ impl ChatService {
             .await?;
         txn.commit().await?;
         let message: Message = self.own_message(actor, id, seq).await?.into();
-        let audience = self.members_of(id).await?;
-        self.hub
-            .publish(
-                audience,
-                Event::MessageEdited {
-                    message: message.clone(),
-                },
-            )
-            .await;
+        if let Some(live) = message.live() {
+            let audience = self.members_of(id).await?;
+            let event = Event::MessageEdited { message: live };
+            self.hub.publish(audience, event).await;
+        }
         Ok(message)
     }
 

@@ -10,21 +10,18 @@ use super::{ChatService, Message, Sent};
 use crate::DomainError;
 use crate::actor::Actor;
 use crate::events::Event;
+use crate::limits::{CLIENT_MSG_ID, MESSAGE_BODY};
 use crate::text::{self, Lines};
-
-/// Longest message body, in characters.
-pub const MAX_BODY_CHARS: usize = 10_000;
-/// Longest `client_msg_id`.
-const MAX_CLIENT_MSG_ID: usize = 64;
 
 pub(super) fn check_body(body: &str) -> Result<(), DomainError> {
     text::field("body", body, Lines::Many)?;
     if body.trim().is_empty() {
         return Err(DomainError::Validation("body: must not be empty".into()));
     }
-    if body.chars().count() > MAX_BODY_CHARS {
+    if body.chars().count() > MESSAGE_BODY.max {
         return Err(DomainError::Validation(format!(
-            "body: must be at most {MAX_BODY_CHARS} characters"
+            "body: must be at most {} characters",
+            MESSAGE_BODY.max
         )));
     }
     Ok(())
@@ -42,11 +39,12 @@ impl ChatService {
         body: String,
     ) -> Result<Sent, DomainError> {
         check_body(&body)?;
-        let valid_key = (1..=MAX_CLIENT_MSG_ID).contains(&client_msg_id.len())
+        let valid_key = CLIENT_MSG_ID.allows(client_msg_id.len())
             && client_msg_id.bytes().all(|b| b.is_ascii_graphic());
         if !valid_key {
             return Err(DomainError::Validation(format!(
-                "client_msg_id: 1 to {MAX_CLIENT_MSG_ID} printable ASCII characters"
+                "client_msg_id: {} to {} printable ASCII characters",
+                CLIENT_MSG_ID.min, CLIENT_MSG_ID.max
             )));
         }
         self.member_access(actor, id).await?;
@@ -60,11 +58,11 @@ impl ChatService {
             .await
         {
             Ok(message) => {
-                let audience = self.members_of(id).await?;
-                let event = Event::MessageCreated {
-                    message: message.clone(),
-                };
-                self.hub.publish(audience, event).await;
+                if let Some(live) = message.live() {
+                    let audience = self.members_of(id).await?;
+                    let event = Event::MessageCreated { message: live };
+                    self.hub.publish(audience, event).await;
+                }
                 Ok(Sent {
                     message,
                     created: true,

@@ -10,15 +10,14 @@ mod metrics;
 mod presence;
 mod publisher;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use bus::{Arrival, Bus, InProcessBus, NatsBus};
 pub use hub::{Delivery, Hub, Subscriber};
 pub use metrics::HubMetrics;
-pub use presence::{MAX_PRESENCE_IDS, PresenceSession};
-
-use crate::chat::Message;
+pub use presence::PresenceSession;
 
 /// A presence status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -42,15 +41,28 @@ impl Status {
     }
 }
 
+/// A message as real time carries it: just sent or just edited, so it has a body.
+/// Deletions travel as `MessageDeleted`, with no message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveMessage {
+    pub conversation_id: Uuid,
+    pub seq: i64,
+    pub sender_id: Uuid,
+    pub client_msg_id: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     MessageCreated {
-        message: Message,
+        message: LiveMessage,
     },
     MessageEdited {
-        message: Message,
+        message: LiveMessage,
     },
     MessageDeleted {
         conversation_id: Uuid,
