@@ -2,11 +2,13 @@
 //! with serde (snake_case, documented by utoipa); GraphQL resolves it with
 //! async-graphql (camelCase). Each is converted from its domain type once, here.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use crate::graphql::relay::global_id;
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]
@@ -133,6 +135,20 @@ impl From<domain::chat::Message> for Message {
     }
 }
 
+impl From<domain::events::LiveMessage> for Message {
+    fn from(m: domain::events::LiveMessage) -> Self {
+        Self {
+            seq: m.seq,
+            sender_id: m.sender_id,
+            client_msg_id: m.client_msg_id,
+            body: Some(m.body),
+            created_at: m.created_at,
+            edited_at: m.edited_at,
+            deleted: false,
+        }
+    }
+}
+
 /// A member of a conversation.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
 pub struct ConversationMember {
@@ -203,6 +219,95 @@ impl From<domain::chat::MessageWindow> for MessageWindow {
             items: w.items.into_iter().map(Into::into).collect(),
             has_older: w.has_older,
             has_newer: w.has_newer,
+        }
+    }
+}
+
+/// A therapist's public profile.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[schema(as = TherapistDto)]
+#[graphql(name = "Therapist")]
+pub struct Therapist {
+    /// Global id (Relay); use `uuid` with the REST API.
+    #[serde(skip)]
+    #[graphql(name = "id")]
+    pub global_id: ID,
+    #[serde(rename = "id")]
+    pub uuid: Uuid,
+    pub display_name: String,
+    pub bio: String,
+    /// Specialty codes, e.g. `anxiety`.
+    pub specialties: Vec<String>,
+    /// ISO 639-1 language codes.
+    pub languages: Vec<String>,
+    pub city: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    pub organisation_id: Option<Uuid>,
+    pub accepting: AcceptingStatus,
+    pub offers_online: bool,
+    pub offers_in_person: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<domain::directory::Therapist> for Therapist {
+    fn from(t: domain::directory::Therapist) -> Self {
+        Self {
+            global_id: global_id("Therapist", t.id),
+            uuid: t.id,
+            display_name: t.display_name,
+            bio: t.bio,
+            specialties: t.specialties,
+            languages: t.languages,
+            city: t.city,
+            country: t.country,
+            organisation_id: t.organisation_id,
+            accepting: t.accepting.into(),
+            offers_online: t.offers_online,
+            offers_in_person: t.offers_in_person,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// A therapist account and its profile.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[schema(as = TherapistAccountDto)]
+pub struct TherapistAccount {
+    pub account: Account,
+    pub therapist: Therapist,
+}
+
+impl From<domain::accounts::TherapistAccount> for TherapistAccount {
+    fn from(t: domain::accounts::TherapistAccount) -> Self {
+        Self {
+            account: t.account.into(),
+            therapist: t.therapist.into(),
+        }
+    }
+}
+
+/// A short-lived access token and a single-use refresh token.
+#[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
+#[schema(as = TokenResponse)]
+pub struct Tokens {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+impl From<domain::accounts::TokenPair> for Tokens {
+    fn from(pair: domain::accounts::TokenPair) -> Self {
+        Self {
+            access_token: pair.access_token,
+            token_type: "Bearer".to_owned(),
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token,
         }
     }
 }

@@ -1,33 +1,11 @@
 //! GraphQL door to sign-up, sign-in and the caller's own account.
 
-use async_graphql::{Context, Object, Result, SimpleObject};
-use domain::accounts::{Origin, TokenPair};
+use async_graphql::{Context, Object, Result};
+use domain::accounts::Origin;
 
 use super::{actor, graphql_error};
 use crate::state::AppState;
 use crate::views;
-
-/// A short-lived access token and a single-use refresh token.
-#[derive(SimpleObject)]
-pub struct Tokens {
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: String,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    pub refresh_token: String,
-}
-
-impl From<TokenPair> for Tokens {
-    fn from(pair: TokenPair) -> Self {
-        Self {
-            access_token: pair.access_token,
-            token_type: "Bearer".to_owned(),
-            expires_in: pair.expires_in,
-            refresh_token: pair.refresh_token,
-        }
-    }
-}
 
 #[derive(Default)]
 pub struct AccountQuery;
@@ -78,7 +56,7 @@ impl AccountMutation {
         email: String,
         password: String,
         refresh_token: Option<String>,
-    ) -> Result<Tokens> {
+    ) -> Result<views::Tokens> {
         let state = ctx.data::<AppState>()?;
         let origin = Origin {
             refresh_token,
@@ -93,7 +71,7 @@ impl AccountMutation {
     }
 
     /// Trade a refresh token for a new pair; each works once.
-    async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> Result<Tokens> {
+    async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> Result<views::Tokens> {
         let state = ctx.data::<AppState>()?;
         let pair = state
             .accounts

@@ -4,11 +4,10 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use domain::accounts::{AccountFilter, NewTherapistAccount};
 use domain::directory::{NewProfile, ProfilePatch};
-use domain::page::LIST_LIMITS;
 use uuid::Uuid;
 
 use super::connection::{Connection, connection_of, connection_page};
-use super::directory::{AcceptingStatus, TherapistObject};
+use super::directory::AcceptingStatus;
 use super::{actor, graphql_error};
 use crate::state::AppState;
 use crate::views;
@@ -76,7 +75,7 @@ impl AdminQuery {
         filter: Option<AccountFilterInput>,
     ) -> Result<Connection<views::Account>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(LIST_LIMITS, first, after, last, before)?;
+        let page = connection_page(first, after, last, before);
         let filter = filter.unwrap_or_default();
         let filter = AccountFilter {
             role: filter.role.map(Into::into),
@@ -101,7 +100,7 @@ impl AdminQuery {
         before: Option<String>,
     ) -> Result<Connection<views::AuditEntry>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(LIST_LIMITS, first, after, last, before)?;
+        let page = connection_page(first, after, last, before);
         let page = state
             .audit
             .list(actor(ctx)?, page)
@@ -131,7 +130,7 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         input: CreateTherapistInput,
-    ) -> Result<views::Account> {
+    ) -> Result<views::TherapistAccount> {
         let state = ctx.data::<AppState>()?;
         let new = NewTherapistAccount {
             email: input.email,
@@ -163,7 +162,7 @@ impl AdminMutation {
         ctx: &Context<'_>,
         id: Uuid,
         input: UpdateTherapistInput,
-    ) -> Result<TherapistObject> {
+    ) -> Result<views::Therapist> {
         let state = ctx.data::<AppState>()?;
         let patch = ProfilePatch {
             display_name: input.display_name,

@@ -1,19 +1,17 @@
 //! GraphQL door to the therapist directory: `therapists` as a Cursor Connection,
 //! `therapist(id)`. Paging and filter rules live in `domain::directory`.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
-use domain::directory::{Accepting, Mode, Therapist, TherapistFilter, TherapistOrder};
-
-use domain::page::LIST_LIMITS;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use domain::directory::{Accepting, Mode, TherapistFilter, TherapistOrder};
 
 use super::connection::connection_page;
 use super::connection::{Connection, connection_of};
 use uuid::Uuid;
 
-use super::relay::{global_id, parse_global_id};
+use super::relay::parse_global_id;
 use super::{actor, graphql_error, invalid_argument};
 use crate::state::AppState;
+use crate::views;
 pub use crate::views::{AcceptingStatus, MeetingMode};
 
 /// Directory order; the id always breaks ties.
@@ -60,48 +58,6 @@ impl From<TherapistFilterInput> for TherapistFilter {
     }
 }
 
-/// A therapist's public profile.
-#[derive(SimpleObject, Clone)]
-#[graphql(name = "Therapist")]
-pub struct TherapistObject {
-    /// Global id (Relay); use `uuid` with the REST API.
-    pub id: ID,
-    pub uuid: Uuid,
-    pub display_name: String,
-    pub bio: String,
-    pub specialties: Vec<String>,
-    pub languages: Vec<String>,
-    pub city: String,
-    pub country: String,
-    pub organisation_id: Option<Uuid>,
-    pub accepting: AcceptingStatus,
-    pub offers_online: bool,
-    pub offers_in_person: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Therapist> for TherapistObject {
-    fn from(t: Therapist) -> Self {
-        Self {
-            id: global_id("Therapist", t.id),
-            uuid: t.id,
-            display_name: t.display_name,
-            bio: t.bio,
-            specialties: t.specialties,
-            languages: t.languages,
-            city: t.city,
-            country: t.country,
-            organisation_id: t.organisation_id,
-            accepting: t.accepting.into(),
-            offers_online: t.offers_online,
-            offers_in_person: t.offers_in_person,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
-        }
-    }
-}
-
 /// Fields of the therapist connection beyond the standard ones.
 pub struct TherapistConnectionFields {
     filter: TherapistFilter,
@@ -141,9 +97,9 @@ impl DirectoryQuery {
         before: Option<String>,
         filter: Option<TherapistFilterInput>,
         order_by: Option<TherapistOrderBy>,
-    ) -> Result<Connection<TherapistObject, TherapistConnectionFields>> {
+    ) -> Result<Connection<views::Therapist, TherapistConnectionFields>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(LIST_LIMITS, first, after, last, before)?;
+        let page = connection_page(first, after, last, before);
         let filter: TherapistFilter = filter.unwrap_or_default().into();
         let order = TherapistOrder::from(order_by.unwrap_or_default());
         let page = state
@@ -153,13 +109,13 @@ impl DirectoryQuery {
             .map_err(graphql_error)?;
         Ok(connection_of(
             page,
-            TherapistObject::from,
+            views::Therapist::from,
             TherapistConnectionFields { filter },
         ))
     }
 
     /// One therapist, by global id or UUID; null when absent.
-    async fn therapist(&self, ctx: &Context<'_>, id: ID) -> Result<Option<TherapistObject>> {
+    async fn therapist(&self, ctx: &Context<'_>, id: ID) -> Result<Option<views::Therapist>> {
         let key = match parse_global_id(&id) {
             Some((kind, key)) if kind == "Therapist" => key,
             Some(_) => return Ok(None),

@@ -9,7 +9,7 @@ pub mod cost;
 mod directory;
 mod limits;
 mod realtime;
-mod relay;
+pub(crate) mod relay;
 pub(crate) mod websocket;
 
 use std::sync::Arc;

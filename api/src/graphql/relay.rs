@@ -6,15 +6,20 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
-use super::directory::TherapistObject;
 use super::{actor, graphql_error, invalid_argument};
 use crate::state::AppState;
+use crate::views;
 
 /// An object that can be refetched by its global `id`.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "&ID", desc = "Globally unique, opaque id"))]
+#[graphql(field(
+    name = "id",
+    method = "global_id",
+    ty = "&ID",
+    desc = "Globally unique, opaque id"
+))]
 pub enum Node {
-    Therapist(TherapistObject),
+    Therapist(views::Therapist),
 }
 
 /// The global id of the `kind` object with primary key `id`.

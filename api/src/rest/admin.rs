@@ -5,15 +5,14 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use domain::accounts::{AccountFilter, NewTherapistAccount};
 use domain::directory::{NewProfile, ProfilePatch};
-use domain::page::{LIST_LIMITS, PageRequest};
 use futures_util::StreamExt;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::paging::PageQuery;
-use super::paging::{Paged, paged_response};
-use super::therapists::{AcceptingStatus, TherapistDto};
+use super::paging::{Paged, paged_response, rest_page};
+use super::therapists::AcceptingStatus;
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -55,7 +54,7 @@ pub async fn list_accounts(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let page = PageRequest::rest(LIST_LIMITS, query.limit, query.after, query.before)?;
+    let page = rest_page(query.limit, query.after, query.before);
     let filter = AccountFilter {
         role: query.role.map(Into::into),
         disabled: query.disabled,
@@ -142,20 +141,13 @@ pub struct CreateTherapistRequest {
     pub offers_in_person: bool,
 }
 
-/// A therapist account and its profile.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TherapistAccountDto {
-    pub account: views::Account,
-    pub therapist: TherapistDto,
-}
-
 /// Create a therapist account together with its directory profile (support and admin).
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
     request_body = CreateTherapistRequest,
     responses(
-        (status = 201, description = "The account and profile", body = TherapistAccountDto),
+        (status = 201, description = "The account and profile", body = views::TherapistAccount),
         (status = 403, description = "Not support staff", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
@@ -184,15 +176,8 @@ pub async fn create_therapist(
             offers_in_person: b.offers_in_person,
         },
     };
-    let account = state.accounts.create_therapist(&actor, new).await?;
-    let profile = account.therapist_id.ok_or(domain::DomainError::NotFound {
-        entity: "therapist",
-    })?;
-    let therapist = state.directory.get(&actor, profile).await?;
-    Ok(HttpResponse::Created().json(TherapistAccountDto {
-        account: account.into(),
-        therapist: therapist.into(),
-    }))
+    let created = state.accounts.create_therapist(&actor, new).await?;
+    Ok(HttpResponse::Created().json(views::TherapistAccount::from(created)))
 }
 
 /// Body of `PATCH /v1/admin/therapists/{id}`: only the fields present change.
@@ -233,7 +218,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     params(("id" = Uuid, Path, description = "Therapist id")),
     request_body = UpdateTherapistRequest,
     responses(
-        (status = 200, description = "The profile as stored", body = TherapistDto),
+        (status = 200, description = "The profile as stored", body = views::Therapist),
         (status = 403, description = "Not support staff", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such therapist", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
@@ -245,7 +230,7 @@ pub async fn update_therapist(
     id: web::Path<Uuid>,
     body: web::Json<UpdateTherapistRequest>,
     state: web::Data<AppState>,
-) -> Result<web::Json<TherapistDto>, ApiError> {
+) -> Result<web::Json<views::Therapist>, ApiError> {
     let b = body.into_inner();
     let patch = ProfilePatch {
         display_name: b.display_name,
@@ -281,7 +266,7 @@ pub async fn list_audit(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let page = PageRequest::rest(LIST_LIMITS, query.limit, query.after, query.before)?;
+    let page = rest_page(query.limit, query.after, query.before);
     let page = state.audit.list(&actor, page).await?;
     Ok(paged_response(&request, page.map(views::AuditEntry::from)))
 }
@@ -293,7 +278,7 @@ pub async fn list_audit(
     tag = "admin",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "One JSON therapist per line", body = TherapistDto, content_type = "application/x-ndjson"),
+        (status = 200, description = "One JSON therapist per line", body = views::Therapist, content_type = "application/x-ndjson"),
         (status = 403, description = "Not support staff", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -307,7 +292,7 @@ pub async fn export_therapists(
         let batch = batch.map_err(ApiError::from)?;
         let mut lines = Vec::with_capacity(batch.len() * 512);
         for therapist in batch {
-            serde_json::to_writer(&mut lines, &TherapistDto::from(therapist))
+            serde_json::to_writer(&mut lines, &views::Therapist::from(therapist))
                 .map_err(|_| ApiError::from(domain::DomainError::Unavailable))?;
             lines.push(b'\n');
         }

@@ -2,14 +2,14 @@
 //! checks and rate limits live in `domain::accounts`.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use domain::accounts::{Account, Origin, TokenPair};
-use serde::{Deserialize, Serialize};
+use domain::accounts::Origin;
+use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
+use crate::views;
 
 /// Body of `POST /v1/auth/signup`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,49 +42,6 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-/// A token pair: a short-lived access token and a single-use refresh token.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenResponse {
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    pub refresh_token: String,
-}
-
-impl From<TokenPair> for TokenResponse {
-    fn from(pair: TokenPair) -> Self {
-        Self {
-            access_token: pair.access_token,
-            token_type: "Bearer",
-            expires_in: pair.expires_in,
-            refresh_token: pair.refresh_token,
-        }
-    }
-}
-
-/// Who an account is.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeDto {
-    pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    /// `client`, `therapist`, `support` or `admin`.
-    pub role: String,
-}
-
-impl From<Account> for MeDto {
-    fn from(a: Account) -> Self {
-        Self {
-            id: a.id,
-            email: a.email,
-            display_name: a.display_name,
-            role: a.role.as_str().to_owned(),
-        }
-    }
-}
-
 /// Where a request comes from: the TCP peer (a proxy's address behind one).
 pub fn origin(request: &HttpRequest) -> Origin {
     Origin {
@@ -98,7 +55,7 @@ pub fn origin(request: &HttpRequest) -> Origin {
     tag = "auth",
     request_body = SignupRequest,
     responses(
-        (status = 201, description = "The new account", body = MeDto),
+        (status = 201, description = "The new account", body = views::Account),
         (status = 409, description = "The email is taken (`conflict`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid email, password or name (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
@@ -120,7 +77,7 @@ pub async fn signup(
             body.display_name,
         )
         .await?;
-    Ok(HttpResponse::Created().json(MeDto::from(account)))
+    Ok(HttpResponse::Created().json(views::Account::from(account)))
 }
 
 /// Sign in with email and password.
@@ -128,7 +85,7 @@ pub async fn signup(
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "A token pair", body = TokenResponse),
+        (status = 200, description = "A token pair", body = views::Tokens),
         (status = 401, description = "Wrong email or password, or a disabled account (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The email holds a control character (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
@@ -139,7 +96,7 @@ pub async fn login(
     request: HttpRequest,
     body: web::Json<LoginRequest>,
     state: web::Data<AppState>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<web::Json<views::Tokens>, ApiError> {
     let body = body.into_inner();
     let origin = Origin {
         refresh_token: body.refresh_token,
@@ -158,7 +115,7 @@ pub async fn login(
     tag = "auth",
     request_body = RefreshRequest,
     responses(
-        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 200, description = "A new token pair", body = views::Tokens),
         (status = 401, description = "Invalid, spent or expired refresh token (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -166,7 +123,7 @@ pub async fn login(
 pub async fn refresh(
     body: web::Json<RefreshRequest>,
     state: web::Data<AppState>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<web::Json<views::Tokens>, ApiError> {
     let pair = state.accounts.refresh(&body.refresh_token).await?;
     Ok(web::Json(pair.into()))
 }
@@ -192,7 +149,7 @@ pub async fn logout(
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller's account", body = MeDto),
+        (status = 200, description = "The caller's account", body = views::Account),
         (status = 401, description = "No or invalid token (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -200,6 +157,6 @@ pub async fn logout(
 pub async fn me(
     Authenticated(actor): Authenticated,
     state: web::Data<AppState>,
-) -> Result<web::Json<MeDto>, ApiError> {
+) -> Result<web::Json<views::Account>, ApiError> {
     Ok(web::Json(state.accounts.me(&actor).await?.into()))
 }

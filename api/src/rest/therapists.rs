@@ -2,59 +2,17 @@
 //! checks) live in `domain::directory`; this file only translates.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{DateTime, Utc};
-use domain::directory::{Mode, Therapist, TherapistFilter, TherapistOrder};
-use domain::page::{LIST_LIMITS, PageRequest};
-use serde::{Deserialize, Serialize};
+use domain::directory::{Mode, TherapistFilter, TherapistOrder};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::paging::{Paged, paged_response};
+use super::paging::{Paged, paged_response, rest_page};
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
+use crate::views;
 pub use crate::views::{AcceptingStatus, MeetingMode};
-
-/// A therapist's public profile.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TherapistDto {
-    pub id: Uuid,
-    pub display_name: String,
-    pub bio: String,
-    /// Specialty codes, e.g. `anxiety`.
-    pub specialties: Vec<String>,
-    /// ISO 639-1 language codes.
-    pub languages: Vec<String>,
-    pub city: String,
-    /// ISO 3166-1 alpha-2 country code.
-    pub country: String,
-    pub organisation_id: Option<Uuid>,
-    pub accepting: AcceptingStatus,
-    pub offers_online: bool,
-    pub offers_in_person: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Therapist> for TherapistDto {
-    fn from(t: Therapist) -> Self {
-        Self {
-            id: t.id,
-            display_name: t.display_name,
-            bio: t.bio,
-            specialties: t.specialties,
-            languages: t.languages,
-            city: t.city,
-            country: t.country,
-            organisation_id: t.organisation_id,
-            accepting: t.accepting.into(),
-            offers_online: t.offers_online,
-            offers_in_person: t.offers_in_person,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
-        }
-    }
-}
 
 /// Directory order.
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -111,7 +69,7 @@ pub struct ListTherapistsQuery {
     security(("bearer" = [])),
     params(ListTherapistsQuery),
     responses(
-        (status = 200, description = "One page of therapists", body = Paged<TherapistDto>,
+        (status = 200, description = "One page of therapists", body = Paged<views::Therapist>,
          headers(("Link" = String, description = "RFC 8288 links: rel=\"next\", rel=\"prev\""))),
         (status = 400, description = "Bad filter, cursor or page size (`invalid_parameter`, `invalid_cursor`)",
          body = Problem, content_type = "application/problem+json"),
@@ -127,7 +85,7 @@ pub async fn list_therapists(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let page = PageRequest::rest(LIST_LIMITS, query.limit, query.after, query.before)?;
+    let page = rest_page(query.limit, query.after, query.before);
     let order = match query.sort.unwrap_or_default() {
         SortParam::Name => TherapistOrder::Name,
         SortParam::Newest => TherapistOrder::Newest,
@@ -146,7 +104,7 @@ pub async fn list_therapists(
         q: query.q,
     };
     let page = state.directory.list(&actor, filter, order, page).await?;
-    Ok(paged_response(&request, page.map(TherapistDto::from)))
+    Ok(paged_response(&request, page.map(views::Therapist::from)))
 }
 
 /// One therapist's profile.
@@ -155,7 +113,7 @@ pub async fn list_therapists(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Therapist id")),
     responses(
-        (status = 200, description = "The therapist", body = TherapistDto),
+        (status = 200, description = "The therapist", body = views::Therapist),
         (status = 404, description = "No such therapist", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -164,7 +122,7 @@ pub async fn get_therapist(
     Authenticated(actor): Authenticated,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
-) -> Result<web::Json<TherapistDto>, ApiError> {
+) -> Result<web::Json<views::Therapist>, ApiError> {
     let therapist = state.directory.get(&actor, id.into_inner()).await?;
     Ok(web::Json(therapist.into()))
 }

@@ -81,6 +81,13 @@ pub struct NewTherapistAccount {
     pub profile: NewProfile,
 }
 
+/// A therapist's account and the directory profile it owns.
+#[derive(Debug, Clone)]
+pub struct TherapistAccount {
+    pub account: Account,
+    pub therapist: crate::directory::Therapist,
+}
+
 /// What a successful login or refresh hands out.
 #[derive(Debug, Clone)]
 pub struct TokenPair {

@@ -8,24 +8,36 @@ use uuid::Uuid;
 
 use super::session::Revocation;
 use super::sign_in::revoke_all;
-use super::{Account, AccountFilter, AccountService, NewAccount, NewTherapistAccount, account};
+use super::{
+    Account, AccountFilter, AccountService, NewAccount, NewTherapistAccount, TherapistAccount,
+    account,
+};
 use crate::DomainError;
 use crate::actor::{Actor, Role};
 use crate::audit;
-use crate::directory::insert_profile;
-use crate::page::{Keyset, Page, PageRequest, read_page};
+use crate::directory::{insert_profile, therapist_by_id};
+use crate::page::{Keyset, LIST_LIMITS, Page, PageArgs, PageLimits, Pager, Position};
 use crate::text;
 
 #[derive(Serialize, Deserialize)]
 struct AccountPosition(String, Uuid);
 
+impl Position for AccountPosition {
+    fn key(&self) -> (sea_orm::Value, sea_orm::Value) {
+        (self.0.clone().into(), self.1.into())
+    }
+}
+
 impl AccountService {
+    /// Page sizes of the account search.
+    pub const ACCOUNT_PAGE: PageLimits = LIST_LIMITS;
+
     /// Accounts matching `filter`, by email; support and admin only.
     pub async fn list(
         &self,
         actor: &Actor,
         filter: AccountFilter,
-        page: PageRequest,
+        page: PageArgs,
     ) -> Result<Page<Account>, DomainError> {
         actor.require_staff("search accounts")?;
         if let Some(prefix) = &filter.email_prefix {
@@ -44,7 +56,6 @@ impl AccountService {
             disabled.as_deref(),
             prefix.as_deref(),
         ]);
-        let position: Option<AccountPosition> = page.position(&self.cursors, &scope)?;
         let mut condition = Condition::all();
         if let Some(role) = filter.role {
             condition = condition.add(account::Column::Role.eq(role.as_str()));
@@ -60,14 +71,18 @@ impl AccountService {
             id: account::Column::Id,
             ascending: true,
         };
-        let position = position.map(|AccountPosition(email, id)| (email.into(), id.into()));
+        let pager = Pager {
+            cursors: &self.cursors,
+            scope: &scope,
+            limits: Self::ACCOUNT_PAGE,
+        };
         let select = account::Entity::find().filter(condition);
-        let rows = read_page(&self.db, select, keys, position, &page).await?;
-        Page::new(&page, rows.rows, rows.has_next, rows.has_prev, |row| {
-            self.cursors
-                .seal(&scope, &AccountPosition(row.email.clone(), row.id))
-        })
-        .try_map(Account::try_from)
+        pager
+            .read(&self.db, select, keys, page, |row: &account::Model| {
+                AccountPosition(row.email.clone(), row.id)
+            })
+            .await?
+            .try_map(Account::try_from)
     }
 
     /// Disables or re-enables an account; support and admin only, audited. Support
@@ -120,7 +135,7 @@ impl AccountService {
         &self,
         actor: &Actor,
         new: NewTherapistAccount,
-    ) -> Result<Account, DomainError> {
+    ) -> Result<TherapistAccount, DomainError> {
         actor.require_staff("create therapist accounts")?;
         let display_name = new.profile.display_name.clone();
         let txn = self.db.begin().await?;
@@ -142,6 +157,9 @@ impl AccountService {
             .map_err(|e| DomainError::on_duplicate(e, "an account with this email exists"))?;
         audit::record(&txn, actor, "therapist.create", "account", id).await?;
         txn.commit().await?;
-        self.load(id).await
+        Ok(TherapistAccount {
+            account: self.load(id).await?,
+            therapist: therapist_by_id(&self.db, therapist_id).await?,
+        })
     }
 }

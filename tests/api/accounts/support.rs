@@ -291,3 +291,83 @@ async fn account_search_pages_through_every_match(backend: Backend) {
     assert_eq!(body["data"]["accounts"]["pageInfo"]["hasNextPage"], true);
 }
 on_every_backend!(account_search_pages_through_every_match);
+
+async fn creating_a_therapist_answers_the_same_in_both_doors(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let support = app.token_for(Role::Support).await;
+    let profile = |email: &str| {
+        json!({
+            "email": email, "password": "initial password 1", "display_name": "Dr. Ida Lund",
+            "bio": "Schema therapy", "specialties": ["Trauma"], "languages": ["SV"],
+            "city": "Malmö", "country": "se", "accepting": "accepting",
+            "offers_online": true, "offers_in_person": true
+        })
+    };
+    let rest: Value = app
+        .post_json(
+            "/v1/admin/therapists",
+            &profile("ida.rest@example.org"),
+            Some(&support),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+
+    let input = profile("ida.graphql@example.org");
+    let camel = |key: &str| {
+        key.split('_')
+            .enumerate()
+            .map(|(i, part)| match i {
+                0 => part.to_owned(),
+                _ => part[..1].to_uppercase() + &part[1..],
+            })
+            .collect::<String>()
+    };
+    let input: serde_json::Map<String, Value> = input
+        .as_object()
+        .expect("an object")
+        .iter()
+        .map(|(key, value)| (camel(key), value.clone()))
+        .collect();
+    let mut input = Value::Object(input);
+    input["accepting"] = json!("ACCEPTING");
+    let graphql = app
+        .graphql_as(
+            "mutation($input: CreateTherapistInput!) { createTherapist(input: $input) {
+                account { id email displayName role disabled therapistId }
+                therapist { uuid displayName bio specialties languages city country
+                            accepting offersOnline offersInPerson }
+            } }",
+            json!({ "input": input }),
+            Some(&support),
+        )
+        .await;
+    let created = &graphql["data"]["createTherapist"];
+    assert!(created.is_object(), "{graphql}");
+
+    assert_eq!(created["account"]["role"], "THERAPIST");
+    assert_eq!(rest["account"]["role"], "therapist");
+    assert_eq!(
+        created["account"]["therapistId"],
+        created["therapist"]["uuid"]
+    );
+    assert_eq!(rest["account"]["therapist_id"], rest["therapist"]["id"]);
+    for (rest_key, graphql_key) in [
+        ("display_name", "displayName"),
+        ("bio", "bio"),
+        ("specialties", "specialties"),
+        ("languages", "languages"),
+        ("city", "city"),
+        ("country", "country"),
+        ("offers_in_person", "offersInPerson"),
+    ] {
+        assert_eq!(
+            rest["therapist"][rest_key], created["therapist"][graphql_key],
+            "therapist.{rest_key}"
+        );
+    }
+    assert_eq!(created["therapist"]["specialties"], json!(["trauma"]));
+    assert_eq!(created["therapist"]["country"], "SE");
+}
+on_every_backend!(creating_a_therapist_answers_the_same_in_both_doors);
