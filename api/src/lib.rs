@@ -41,6 +41,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use utoipa_actix_web::AppExt;
 
 pub use crate::config::Config;
+pub use crate::problem::JSON_LIMIT;
 use crate::state::AppState;
 
 /// Therapists `--demo` puts in an empty database: well past the old cap of 1000.

@@ -12,8 +12,11 @@ use domain::DomainError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Largest JSON body: a 10,000-character message with room for escapes.
-pub(crate) const JSON_LIMIT: usize = 64 * 1024;
+/// Largest JSON body: the longest message with room for escapes.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+// The longest message body, every character escaped as `\uXXXX`, still fits.
+const _: () = assert!(domain::limits::MESSAGE_BODY.max * 6 + 1024 <= JSON_LIMIT);
 
 /// Seconds a client should wait before retrying a 503.
 const RETRY_AFTER_UNAVAILABLE: u64 = 3;

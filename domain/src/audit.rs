@@ -9,7 +9,7 @@ use crate::DomainError;
 use crate::actor::Actor;
 use crate::cursor::CursorKey;
 use crate::database::Db;
-use crate::page::{Keyset, Page, PageRequest, read_page};
+use crate::page::{Keyset, LIST_LIMITS, Page, PageArgs, PageLimits, Pager, Position};
 
 pub mod entry {
     use sea_orm::entity::prelude::*;
@@ -78,7 +78,21 @@ pub struct AuditService {
 
 const SCOPE: &str = "audit|newest";
 
+/// An entry's id alone orders the log.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+struct EntryPosition(Uuid);
+
+impl Position for EntryPosition {
+    fn key(&self) -> (sea_orm::Value, sea_orm::Value) {
+        (self.0.into(), self.0.into())
+    }
+}
+
 impl AuditService {
+    /// Page sizes of the audit log.
+    pub const PAGE: PageLimits = LIST_LIMITS;
+
     pub fn new(db: Db, cursors: CursorKey) -> Self {
         Self { db, cursors }
     }
@@ -87,30 +101,36 @@ impl AuditService {
     pub async fn list(
         &self,
         actor: &Actor,
-        page: PageRequest,
+        page: PageArgs,
     ) -> Result<Page<AuditEntry>, DomainError> {
         actor.require_admin("read the audit log")?;
-        let position: Option<Uuid> = page.position(&self.cursors, SCOPE)?;
+        let pager = Pager {
+            cursors: &self.cursors,
+            scope: SCOPE,
+            limits: Self::PAGE,
+        };
         let keys = Keyset {
             sort: entry::Column::Id,
             id: entry::Column::Id,
             ascending: false,
         };
-        let position = position.map(|id| (id.into(), id.into()));
-        let rows = read_page(&self.db, entry::Entity::find(), keys, position, &page).await?;
-        Ok(
-            Page::new(&page, rows.rows, rows.has_next, rows.has_prev, |row| {
-                self.cursors.seal(SCOPE, &row.id)
-            })
-            .map(|row| AuditEntry {
-                id: row.id,
-                actor_id: row.actor_id,
-                action: row.action,
-                target_type: row.target_type,
-                target_id: row.target_id,
-                request_id: row.request_id,
-                created_at: row.created_at,
-            }),
-        )
+        let page = pager
+            .read(
+                &self.db,
+                entry::Entity::find(),
+                keys,
+                page,
+                |row: &entry::Model| EntryPosition(row.id),
+            )
+            .await?;
+        Ok(page.map(|row| AuditEntry {
+            id: row.id,
+            actor_id: row.actor_id,
+            action: row.action,
+            target_type: row.target_type,
+            target_id: row.target_id,
+            request_id: row.request_id,
+            created_at: row.created_at,
+        }))
     }
 }

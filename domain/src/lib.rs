@@ -12,6 +12,7 @@ pub mod database;
 pub mod directory;
 pub mod error;
 pub mod events;
+pub mod limits;
 pub mod page;
 pub mod seed;
 mod sql;

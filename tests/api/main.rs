@@ -14,6 +14,7 @@ mod control_characters;
 mod corrupt_rows;
 mod directory;
 mod docs;
+mod documented_limits;
 mod graphql_cost;
 mod health;
 mod limits;

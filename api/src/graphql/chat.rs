@@ -4,8 +4,7 @@
 
 use async_graphql::connection::EmptyFields;
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
-use domain::chat::{WINDOW_LIMITS, WindowArgs, WindowRequest};
-use domain::page::LIST_LIMITS;
+use domain::chat::{WindowArgs, WindowRequest};
 use uuid::Uuid;
 
 use super::connection::connection_page;
@@ -27,7 +26,7 @@ impl views::Conversation {
         before: Option<String>,
     ) -> Result<Connection<views::Message>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(WINDOW_LIMITS, first, after, last, before)?;
+        let page = connection_page(first, after, last, before);
         let page = state
             .chat
             .messages_page(actor(ctx)?, self.id, page)
@@ -85,7 +84,7 @@ impl ChatQuery {
         before: Option<String>,
     ) -> Result<Connection<views::Conversation>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(LIST_LIMITS, first, after, last, before)?;
+        let page = connection_page(first, after, last, before);
         let page = state
             .chat
             .list(actor(ctx)?, page)

@@ -3,9 +3,7 @@
 
 use async_graphql::connection::{self, Edge, EmptyFields};
 use async_graphql::{ObjectType, OutputType};
-use domain::page::{Page, PageLimits, PageRequest};
-
-use super::graphql_error;
+use domain::page::{Page, PageArgs};
 
 /// A connection over `T` with opaque string cursors.
 pub type Connection<T, Fields = EmptyFields> = connection::Connection<String, T, Fields>;
@@ -26,20 +24,17 @@ pub fn connection_of<D, T: OutputType, Fields: ObjectType>(
     connection
 }
 
-/// A page request from Cursor Connections arguments, checked by the domain's rules.
+/// The domain's page arguments from Cursor Connections arguments.
 pub(crate) fn connection_page(
-    limits: PageLimits,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
     before: Option<String>,
-) -> async_graphql::Result<PageRequest> {
-    PageRequest::connection(
-        limits,
-        first.map(i64::from),
+) -> PageArgs {
+    PageArgs::Connection {
+        first: first.map(i64::from),
         after,
-        last.map(i64::from),
+        last: last.map(i64::from),
         before,
-    )
-    .map_err(graphql_error)
+    }
 }

@@ -3,13 +3,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use domain::chat::{WindowArgs, WindowRequest};
-use domain::page::{LIST_LIMITS, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::paging::PageQuery;
-use super::paging::{Paged, paged_response};
+use super::paging::{Paged, paged_response, rest_page};
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -144,7 +143,7 @@ pub async fn list_conversations(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let page = PageRequest::rest(LIST_LIMITS, query.limit, query.after, query.before)?;
+    let page = rest_page(query.limit, query.after, query.before);
     let page = state.chat.list(&actor, page).await?;
     Ok(paged_response(
         &request,

@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
-use domain::page::Page;
+use domain::page::{Page, PageArgs};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -16,6 +16,15 @@ pub struct PageQuery {
     pub limit: Option<i64>,
     pub after: Option<String>,
     pub before: Option<String>,
+}
+
+/// The domain's page arguments from the REST paging parameters.
+pub fn rest_page(limit: Option<i64>, after: Option<String>, before: Option<String>) -> PageArgs {
+    PageArgs::Rest {
+        limit,
+        after,
+        before,
+    }
 }
 
 /// Where a page sits in its list, and the cursors to move from it.

@@ -8,9 +8,8 @@ use super::password::{Hasher, check_rules};
 use super::{Account, AccountService, NewAccount, account};
 use crate::DomainError;
 use crate::database::Db;
+use crate::limits::{DISPLAY_NAME, EMAIL_MAX_CHARS};
 use crate::text::{self, Lines};
-
-const MAX_EMAIL_CHARS: usize = 254;
 
 /// Creates an account of any role: how the first support and admin staff are made
 /// (`portal create-account`). Needs no token settings: nobody signs in here.
@@ -55,10 +54,11 @@ async fn account_row(
     let email = normalise_email(&new.email)?;
     text::field("display_name", &new.display_name, Lines::One)?;
     let display_name = new.display_name.trim().to_owned();
-    if !(1..=200).contains(&display_name.chars().count()) {
-        return Err(DomainError::Validation(
-            "display_name: must be 1 to 200 characters".into(),
-        ));
+    if !DISPLAY_NAME.allows(display_name.chars().count()) {
+        return Err(DomainError::Validation(format!(
+            "display_name: {}",
+            DISPLAY_NAME.requirement()
+        )));
     }
     check_rules(&new.password)?;
     let password_hash = hasher.hash(new.password).await?;
@@ -78,11 +78,12 @@ async fn account_row(
     Ok((id, row))
 }
 
-/// Lowercased and checked: one `@`, a dotted domain, no spaces, at most 254 characters.
+/// Lowercased and checked: one `@`, a dotted domain, no spaces, at most
+/// [`EMAIL_MAX_CHARS`] characters.
 pub(super) fn normalise_email(email: &str) -> Result<String, DomainError> {
     text::field("email", email, Lines::One)?;
     let email = email.trim().to_lowercase();
-    let valid = email.chars().count() <= MAX_EMAIL_CHARS
+    let valid = email.chars().count() <= EMAIL_MAX_CHARS
         && !email.chars().any(char::is_whitespace)
         && match email.split_once('@') {
             Some((local, domain)) => {

@@ -10,9 +10,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use crate::DomainError;
-
-const MIN_CHARS: usize = 10;
-const MAX_CHARS: usize = 128;
+use crate::limits::PASSWORD;
 
 /// A hash of a password nobody has, verified when an email is unknown so that a
 /// failed login takes the same time whether or not the account exists.
@@ -31,14 +29,14 @@ pub(crate) fn hash_now(password: &str) -> String {
         .to_string()
 }
 
-/// Refuses passwords outside 10..=128 characters.
+/// Refuses passwords of a length outside [`PASSWORD`].
 pub(crate) fn check_rules(password: &str) -> Result<(), DomainError> {
-    let chars = password.chars().count();
-    if (MIN_CHARS..=MAX_CHARS).contains(&chars) {
+    if PASSWORD.allows(password.chars().count()) {
         Ok(())
     } else {
         Err(DomainError::Validation(format!(
-            "password must be {MIN_CHARS} to {MAX_CHARS} characters long"
+            "password must be {} to {} characters long",
+            PASSWORD.min, PASSWORD.max
         )))
     }
 }

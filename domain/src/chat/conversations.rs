@@ -16,15 +16,22 @@ use crate::accounts::account;
 use crate::actor::{Actor, Role};
 use crate::audit;
 use crate::events::Event;
-use crate::page::{Keyset, Page, PageRequest, read_page};
-
-/// Most members a conversation may have (a care team and a client).
-const MAX_MEMBERS: usize = 20;
+use crate::limits::MAX_MEMBERS;
+use crate::page::{Keyset, LIST_LIMITS, Page, PageArgs, PageLimits, Pager, Position};
 
 #[derive(Serialize, Deserialize)]
 struct ListPosition(DateTime<Utc>, Uuid);
 
+impl Position for ListPosition {
+    fn key(&self) -> (sea_orm::Value, sea_orm::Value) {
+        (self.0.into(), self.1.into())
+    }
+}
+
 impl ChatService {
+    /// Page sizes of the caller's conversation list.
+    pub const CONVERSATION_PAGE: PageLimits = LIST_LIMITS;
+
     /// Starts a conversation. A therapist starts one with themself and `member_ids`;
     /// support and admins start one between `member_ids` without joining it. Members
     /// must be active clients and therapists, at least one of each.
@@ -110,25 +117,26 @@ impl ChatService {
     pub async fn list(
         &self,
         actor: &Actor,
-        page: PageRequest,
+        page: PageArgs,
     ) -> Result<Page<Conversation>, DomainError> {
         let account = actor.account_id.to_string();
         let scope = crate::cursor::scope(&[Some("conversations"), Some(&account)]);
-        let position: Option<ListPosition> = page.position(&self.cursors, &scope)?;
+        let pager = Pager {
+            cursors: &self.cursors,
+            scope: &scope,
+            limits: Self::CONVERSATION_PAGE,
+        };
         let keys = Keyset {
             sort: member::Column::LastActivityAt,
             id: member::Column::ConversationId,
             ascending: false,
         };
         let select = member::Entity::find().filter(member::Column::AccountId.eq(actor.account_id));
-        let position = position.map(|ListPosition(at, id)| (at.into(), id.into()));
-        let rows = read_page(&self.db, select, keys, position, &page).await?;
-        let page = Page::new(&page, rows.rows, rows.has_next, rows.has_prev, |row| {
-            self.cursors.seal(
-                &scope,
-                &ListPosition(row.last_activity_at, row.conversation_id),
-            )
-        });
+        let page = pager
+            .read(&self.db, select, keys, page, |row: &member::Model| {
+                ListPosition(row.last_activity_at, row.conversation_id)
+            })
+            .await?;
         let ids: Vec<Uuid> = page.items.iter().map(|m| m.conversation_id).collect();
         let mut described = self.describe(actor, &ids).await?;
         Ok(page.map(|row| {

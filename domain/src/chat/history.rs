@@ -9,7 +9,7 @@ use super::window::{Anchor, WindowRequest, flags};
 use super::{ChatService, Message, MessageWindow};
 use crate::DomainError;
 use crate::actor::Actor;
-use crate::page::{Direction, Page, PageRequest};
+use crate::page::{Direction, Page, PageArgs, Pager, Rows};
 
 impl ChatService {
     /// A window of history, ascending by seq, with exact has-older/has-newer flags.
@@ -58,11 +58,17 @@ impl ChatService {
         &self,
         actor: &Actor,
         id: Uuid,
-        page: PageRequest,
+        page: PageArgs,
     ) -> Result<Page<Message>, DomainError> {
         let conversation = id.to_string();
         let scope = crate::cursor::scope(&[Some("messages"), Some(&conversation)]);
-        let seq: Option<i64> = page.position(&self.cursors, &scope)?;
+        let pager = Pager {
+            cursors: &self.cursors,
+            scope: &scope,
+            limits: Self::HISTORY_PAGE,
+        };
+        let page = pager.check(page)?;
+        let seq: Option<i64> = pager.open(&page)?;
         let limit = page.limit as i64;
         let anchor = match (page.direction, seq) {
             (Direction::Forward, seq) => Anchor::After(seq.unwrap_or(0)),
@@ -72,13 +78,12 @@ impl ChatService {
         let window = self
             .window(actor, id, WindowRequest { limit, anchor })
             .await?;
-        Ok(Page::new(
-            &page,
-            window.items,
-            window.has_newer,
-            window.has_older,
-            |m| self.cursors.seal(&scope, &m.seq),
-        ))
+        let rows = Rows {
+            rows: window.items,
+            has_next: window.has_newer,
+            has_prev: window.has_older,
+        };
+        Ok(pager.seal(&page, rows, |m| m.seq))
     }
 }
 

@@ -4,14 +4,17 @@
 //! older or newer messages exist follows from its bounds without a count. The cost of
 //! a window does not depend on the length of the conversation.
 
+use super::ChatService;
 use crate::DomainError;
 use crate::page::PageLimits;
 
-/// History windows: 50 messages by default, 100 at most.
-pub const WINDOW_LIMITS: PageLimits = PageLimits {
-    default: 50,
-    max: 100,
-};
+impl ChatService {
+    /// Sizes of history windows and message pages: 50 messages by default, 100 at most.
+    pub const HISTORY_PAGE: PageLimits = PageLimits {
+        default: 50,
+        max: 100,
+    };
+}
 
 /// Where a window sits in the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +50,7 @@ pub struct WindowArgs {
 }
 
 impl WindowRequest {
-    /// Checks `args`: one anchor at most, sizes within [`WINDOW_LIMITS`].
+    /// Checks `args`: one anchor at most, sizes within [`ChatService::HISTORY_PAGE`].
     pub fn new(args: WindowArgs) -> Result<Self, DomainError> {
         let WindowArgs {
             limit,
@@ -57,17 +60,9 @@ impl WindowRequest {
             older,
             newer,
         } = args;
-        let max = WINDOW_LIMITS.max as i64;
-        let limit = match limit {
-            None => WINDOW_LIMITS.default as i64,
-            Some(n) if (1..=max).contains(&n) => n,
-            Some(n) => {
-                return Err(DomainError::invalid(
-                    "limit",
-                    format!("must be between 1 and {max} (got {n})"),
-                ));
-            }
-        };
+        let limits = ChatService::HISTORY_PAGE;
+        let max = limits.max as i64;
+        let limit = limits.size("limit", limit)? as i64;
         let anchors = [before.is_some(), after.is_some(), around.is_some()];
         if anchors.iter().filter(|given| **given).count() > 1 {
             return Err(DomainError::invalid(

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::entity::{language, specialty, therapist};
 use crate::DomainError;
+use crate::limits::{CITY, Length, SEARCH, TAG};
 
 /// Whether a therapist takes new clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,31 +104,30 @@ impl TherapistFilter {
         Ok(CheckedFilter(Self {
             specialty: self
                 .specialty
-                .map(|s| code("specialty", &s, 64))
+                .map(|s| code("specialty", &s, TAG))
                 .transpose()?,
             language: self
                 .language
-                .map(|s| code("language", &s, 64))
+                .map(|s| code("language", &s, TAG))
                 .transpose()?,
-            city: self.city.map(|c| text("city", &c, 100)).transpose()?,
+            city: self.city.map(|c| text("city", &c, CITY)).transpose()?,
             country: self.country.map(|c| country(&c)).transpose()?,
             organisation: self.organisation,
             accepting: self.accepting,
             mode: self.mode,
-            q: self.q.map(|q| text("q", &q, 200)).transpose()?,
+            q: self.q.map(|q| text("q", &q, SEARCH)).transpose()?,
         }))
     }
 }
 
-/// A lowercase slug such as `anxiety` or `pt-br`.
+/// A lowercase slug such as `anxiety` or `pt-br`, of a length `length` allows.
 pub(crate) fn code(
     parameter: &'static str,
     value: &str,
-    max: usize,
+    length: Length,
 ) -> Result<String, DomainError> {
     let value = value.trim().to_lowercase();
-    let valid = !value.is_empty()
-        && value.len() <= max
+    let valid = length.allows(value.len())
         && value
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
@@ -136,20 +136,20 @@ pub(crate) fn code(
     } else {
         Err(DomainError::invalid(
             parameter,
-            format!("must be 1 to {max} letters, digits, '-' or '_'"),
+            format!(
+                "must be {} to {} letters, digits, '-' or '_'",
+                length.min, length.max
+            ),
         ))
     }
 }
 
-/// Lowercased, trimmed free text of 1 to `max` characters.
-fn text(parameter: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
+/// Lowercased, trimmed free text of a length `length` allows.
+fn text(parameter: &'static str, value: &str, length: Length) -> Result<String, DomainError> {
     crate::text::parameter(parameter, value)?;
     let value = value.trim().to_lowercase();
-    if value.is_empty() || value.chars().count() > max {
-        return Err(DomainError::invalid(
-            parameter,
-            format!("must be 1 to {max} characters"),
-        ));
+    if !length.allows(value.chars().count()) {
+        return Err(DomainError::invalid(parameter, length.requirement()));
     }
     Ok(value)
 }

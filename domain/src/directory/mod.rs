@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait,
-    QueryFilter, QueryResult, QuerySelect, Select, Value,
+    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryResult, QuerySelect, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -24,8 +24,9 @@ use crate::DomainError;
 use crate::actor::Actor;
 use crate::cursor::CursorKey;
 use crate::database::Db;
-use crate::page::{Keyset, Page, PageRequest, read_page_as};
+use crate::page::{Keyset, LIST_LIMITS, Page, PageArgs, PageLimits, PageRequest, Pager, Position};
 use crate::sql::comma_joined;
+use filter::CheckedFilter;
 
 /// Therapists per keyset batch of the export.
 pub const EXPORT_BATCH: u64 = 500;
@@ -112,7 +113,7 @@ fn split_tags(folded: Option<String>) -> Vec<String> {
 
 /// Where a cursor points: the sort value of its row and the row's id.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-enum Position {
+enum DirectoryPosition {
     #[serde(rename = "n")]
     Name(String, Uuid),
     #[serde(rename = "t")]
@@ -132,49 +133,51 @@ impl DirectoryService {
         Self { db, cursors }
     }
 
+    /// Page sizes of the directory.
+    pub const PAGE: PageLimits = LIST_LIMITS;
+
     /// One page of the therapists matching `filter`, in `order`. The directory is for
     /// signed-in users of any role: holding an `Actor` is the proof.
-    ///
-    /// Reads `limit + 1` rows so that the flag on the side it walks toward is known
-    /// without counting; the flag on the side it comes from is one index probe.
     pub async fn list(
         &self,
         _signed_in: &Actor,
         filter: TherapistFilter,
         order: TherapistOrder,
-        page: PageRequest,
+        page: PageArgs,
     ) -> Result<Page<Therapist>, DomainError> {
         let filter = filter.check()?;
+        let page = page.check(Self::PAGE)?;
+        self.page(&filter, order, &page).await
+    }
+
+    /// The page `request` of the therapists matching `filter`. A cursor opens only in
+    /// the scope of its filters and order, so its position always fits the keyset.
+    async fn page(
+        &self,
+        filter: &CheckedFilter,
+        order: TherapistOrder,
+        request: &PageRequest,
+    ) -> Result<Page<Therapist>, DomainError> {
         let scope = filter.scope(order);
-        let position: Option<Position> = page.position(&self.cursors, &scope)?;
-        if let Some(position) = &position {
-            let matches = matches!(
-                (position, order),
-                (Position::Name(..), TherapistOrder::Name)
-                    | (Position::Newest(..), TherapistOrder::Newest)
-            );
-            if !matches {
-                // Only a forged-but-validly-signed cursor could get here; treat it alike.
-                let parameter = page.cursor.as_ref().map_or("after", |(p, _)| p);
-                return Err(DomainError::InvalidCursor { parameter });
-            }
-        }
-        let (keys, position) = keyset(order, position);
-        let select = self.with_tags(therapist::Entity::find().filter(filter.condition()));
-        let rows = read_page_as(
-            &self.db,
-            select,
-            keys,
-            position,
-            &page,
-            |row: &TherapistRow| (row.therapist.get(keys.sort), row.therapist.get(keys.id)),
-        )
-        .await?;
-        let page = Page::new(&page, rows.rows, rows.has_next, rows.has_prev, |row| {
-            self.cursors
-                .seal(&scope, &position_of(&row.therapist, order))
-        });
-        page.try_map(Therapist::try_from)
+        let pager = Pager {
+            cursors: &self.cursors,
+            scope: &scope,
+            limits: Self::PAGE,
+        };
+        let select = with_tags(
+            self.db.get_database_backend(),
+            therapist::Entity::find().filter(filter.condition()),
+        );
+        pager
+            .read_checked(
+                &self.db,
+                select,
+                keyset(order),
+                request,
+                |row: &TherapistRow| position_of(&row.therapist, order),
+            )
+            .await?
+            .try_map(Therapist::try_from)
     }
 
     /// How many therapists match `filter`. Costs a scan: only run when asked for.
@@ -192,15 +195,7 @@ impl DirectoryService {
 
     /// One therapist by id.
     pub async fn get(&self, _signed_in: &Actor, id: Uuid) -> Result<Therapist, DomainError> {
-        let row = self
-            .with_tags(therapist::Entity::find_by_id(id))
-            .into_model::<TherapistRow>()
-            .one(&self.db)
-            .await?
-            .ok_or(DomainError::NotFound {
-                entity: "therapist",
-            })?;
-        row.try_into()
+        therapist_by_id(&self.db, id).await
     }
 
     /// Every therapist in name order, fetched in keyset batches of [`EXPORT_BATCH`]
@@ -212,29 +207,21 @@ impl DirectoryService {
     ) -> Result<impl Stream<Item = Result<Vec<Therapist>, DomainError>> + use<>, DomainError> {
         actor.require_staff("export the directory")?;
         let directory = self.clone();
-        let actor = actor.clone();
+        let everyone = TherapistFilter::default().check()?;
         Ok(futures_util::stream::try_unfold(
             Some(PageRequest::first(EXPORT_BATCH)),
             move |next| {
                 let directory = directory.clone();
-                let actor = actor.clone();
+                let everyone = everyone.clone();
                 async move {
                     let Some(request) = next else {
                         return Ok(None);
                     };
                     let page = directory
-                        .list(
-                            &actor,
-                            TherapistFilter::default(),
-                            TherapistOrder::Name,
-                            request,
-                        )
+                        .page(&everyone, TherapistOrder::Name, &request)
                         .await?;
                     let next = match (page.has_next, page.end_cursor()) {
-                        (true, Some(end)) => Some(PageRequest {
-                            cursor: Some(("after", end.to_owned())),
-                            ..PageRequest::first(EXPORT_BATCH)
-                        }),
+                        (true, Some(end)) => Some(PageRequest::after(EXPORT_BATCH, end.to_owned())),
                         _ => None,
                     };
                     if page.items.is_empty() {
@@ -245,23 +232,40 @@ impl DirectoryService {
             },
         ))
     }
+}
 
-    /// `select` with each row's specialties and languages as two more columns, lists
-    /// folded by correlated subqueries on the tag tables' primary keys: a page and its
-    /// tags are one statement, read from one snapshot.
-    fn with_tags(&self, select: Select<therapist::Entity>) -> Select<therapist::Entity> {
-        use {language::Column as L, specialty::Column as S};
-        let backend = self.db.get_database_backend();
-        select
-            .expr_as(
-                tags_of_row::<specialty::Entity>(backend, S::TherapistId, S::Specialty),
-                "specialties",
-            )
-            .expr_as(
-                tags_of_row::<language::Entity>(backend, L::TherapistId, L::Language),
-                "languages",
-            )
-    }
+/// Therapist `id` with its tags, read on `conn`.
+pub(crate) async fn therapist_by_id(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Therapist, DomainError> {
+    let row = with_tags(
+        conn.get_database_backend(),
+        therapist::Entity::find_by_id(id),
+    )
+    .into_model::<TherapistRow>()
+    .one(conn)
+    .await?
+    .ok_or(DomainError::NotFound {
+        entity: "therapist",
+    })?;
+    row.try_into()
+}
+
+/// `select` with each row's specialties and languages as two more columns, lists
+/// folded by correlated subqueries on the tag tables' primary keys: a page and its
+/// tags are one statement, read from one snapshot.
+fn with_tags(backend: DbBackend, select: Select<therapist::Entity>) -> Select<therapist::Entity> {
+    use {language::Column as L, specialty::Column as S};
+    select
+        .expr_as(
+            tags_of_row::<specialty::Entity>(backend, S::TherapistId, S::Specialty),
+            "specialties",
+        )
+        .expr_as(
+            tags_of_row::<language::Entity>(backend, L::TherapistId, L::Language),
+            "languages",
+        )
 }
 
 /// The `tag` values of tag table `E` for the therapist of the outer row, joined.
@@ -281,13 +285,10 @@ fn tags_of_row<E: EntityTrait>(
     Expr::SubQuery(None, Box::new(tags.into()))
 }
 
-/// The keyset of `order`, and the cursor position as its column values.
-fn keyset(
-    order: TherapistOrder,
-    position: Option<Position>,
-) -> (Keyset<therapist::Column>, Option<(Value, Value)>) {
+/// The keyset of `order`.
+fn keyset(order: TherapistOrder) -> Keyset<therapist::Column> {
     use therapist::Column as T;
-    let keys = match order {
+    match order {
         TherapistOrder::Name => Keyset {
             sort: T::SortName,
             id: T::Id,
@@ -298,17 +299,21 @@ fn keyset(
             id: T::Id,
             ascending: false,
         },
-    };
-    let position = position.map(|p| match p {
-        Position::Name(name, id) => (name.into(), id.into()),
-        Position::Newest(at, id) => (at.into(), id.into()),
-    });
-    (keys, position)
+    }
 }
 
-fn position_of(row: &therapist::Model, order: TherapistOrder) -> Position {
+impl Position for DirectoryPosition {
+    fn key(&self) -> (Value, Value) {
+        match self {
+            Self::Name(name, id) => (name.clone().into(), (*id).into()),
+            Self::Newest(at, id) => ((*at).into(), (*id).into()),
+        }
+    }
+}
+
+fn position_of(row: &therapist::Model, order: TherapistOrder) -> DirectoryPosition {
     match order {
-        TherapistOrder::Name => Position::Name(row.sort_name.clone(), row.id),
-        TherapistOrder::Newest => Position::Newest(row.created_at, row.id),
+        TherapistOrder::Name => DirectoryPosition::Name(row.sort_name.clone(), row.id),
+        TherapistOrder::Newest => DirectoryPosition::Newest(row.created_at, row.id),
     }
 }

@@ -12,10 +12,20 @@ use super::{Accepting, DirectoryService, Therapist};
 use crate::DomainError;
 use crate::actor::Actor;
 use crate::audit;
+use crate::limits::{BIO, CITY, DISPLAY_NAME, Length, MAX_TAGS, TAG};
 use crate::text::{self, Lines};
 
-const MAX_TAGS: usize = 20;
-const MAX_BIO_CHARS: usize = 5_000;
+/// 422 naming `field` unless `value` has a length `length` allows.
+fn check_length(field: &str, value: &str, length: Length) -> Result<(), DomainError> {
+    if length.allows(value.chars().count()) {
+        Ok(())
+    } else {
+        Err(DomainError::Validation(format!(
+            "{field}: {}",
+            length.requirement()
+        )))
+    }
+}
 
 /// A complete profile, as support staff enter it.
 #[derive(Debug, Clone)]
@@ -61,24 +71,11 @@ impl NewProfile {
         text::field("bio", &self.bio, Lines::Many)?;
         text::field("city", &self.city, Lines::One)?;
         self.display_name = self.display_name.trim().to_owned();
-        let name_chars = self.display_name.chars().count();
-        if !(1..=200).contains(&name_chars) {
-            return Err(DomainError::Validation(
-                "display_name: must be 1 to 200 characters".into(),
-            ));
-        }
+        check_length("display_name", &self.display_name, DISPLAY_NAME)?;
         self.bio = self.bio.trim().to_owned();
-        if self.bio.chars().count() > MAX_BIO_CHARS {
-            return Err(DomainError::Validation(format!(
-                "bio: must be at most {MAX_BIO_CHARS} characters"
-            )));
-        }
+        check_length("bio", &self.bio, BIO)?;
         self.city = self.city.trim().to_owned();
-        if !(1..=100).contains(&self.city.chars().count()) {
-            return Err(DomainError::Validation(
-                "city: must be 1 to 100 characters".into(),
-            ));
-        }
+        check_length("city", &self.city, CITY)?;
         self.country = country(&self.country).map_err(invalid)?;
         for (field, tags) in [
             ("specialties", &mut self.specialties),
@@ -96,7 +93,7 @@ impl NewProfile {
             };
             let mut normalised = tags
                 .iter()
-                .map(|t| code(parameter, t, 64))
+                .map(|t| code(parameter, t, TAG))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(invalid)?;
             normalised.sort_unstable();

@@ -17,9 +17,7 @@ use super::publisher::Publisher;
 use super::{Event, Status};
 use crate::DomainError;
 use crate::database::Db;
-
-/// Most accounts one presence query may ask about.
-pub const MAX_PRESENCE_IDS: usize = 100;
+use crate::limits::MAX_PRESENCE_IDS;
 
 /// Changes of one account closer together than this are coalesced.
 const COALESCE: Duration = Duration::from_secs(1);

@@ -174,7 +174,7 @@ async fn a_presence_query_asks_about_at_most_the_domain_cap(backend: Backend) {
             .collect::<Vec<_>>()
             .join(",")
     };
-    let cap = domain::events::MAX_PRESENCE_IDS;
+    let cap = domain::limits::MAX_PRESENCE_IDS;
     let allowed = app.get(&format!("/v1/presence?ids={}", ids(cap))).await;
     assert_eq!(allowed.status(), 200);
     let refused = app.get(&format!("/v1/presence?ids={}", ids(cap + 1))).await;
