@@ -8,7 +8,7 @@ use super::connection::connection_page;
 use super::connection::{Connection, connection_of};
 use uuid::Uuid;
 
-use super::relay::parse_global_id;
+use super::global_id::parse_global_id;
 use super::{actor, graphql_error, invalid_argument};
 use crate::state::AppState;
 use crate::views;

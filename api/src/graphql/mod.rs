@@ -7,9 +7,10 @@ mod chat;
 mod connection;
 pub mod cost;
 mod directory;
+pub(crate) mod global_id;
 mod limits;
 mod realtime;
-pub(crate) mod relay;
+mod relay;
 pub(crate) mod websocket;
 
 use std::sync::Arc;

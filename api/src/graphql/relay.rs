@@ -2,10 +2,8 @@
 //! `node(id)` root field that refetches any object by one.
 
 use async_graphql::{Context, ID, Interface, Object, Result};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use uuid::Uuid;
 
+use super::global_id::parse_global_id;
 use super::{actor, graphql_error, invalid_argument};
 use crate::state::AppState;
 use crate::views;
@@ -20,19 +18,6 @@ use crate::views;
 ))]
 pub enum Node {
     Therapist(views::Therapist),
-}
-
-/// The global id of the `kind` object with primary key `id`.
-pub fn global_id(kind: &str, id: Uuid) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{kind}:{id}")))
-}
-
-/// The type name and primary key inside a global id.
-pub fn parse_global_id(id: &ID) -> Option<(String, Uuid)> {
-    let bytes = URL_SAFE_NO_PAD.decode(id.as_str()).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (kind, key) = text.split_once(':')?;
-    Some((kind.to_owned(), key.parse().ok()?))
 }
 
 #[derive(Default)]
