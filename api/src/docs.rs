@@ -103,6 +103,8 @@ fn graphiql_page() -> String {
       const url = new URL('/graphql', window.location.origin);
       const subscriptionUrl = new URL('/graphql/ws', window.location.origin);
       subscriptionUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      // `?explorer=docs` opens the schema's documentation, for links that point at it.
+      const explorer = new URLSearchParams(window.location.search).get('explorer');
       ReactDOM.createRoot(document.getElementById('graphiql')).render(
         React.createElement(GraphiQL, {{
           fetcher: GraphiQL.createFetcher({{
@@ -110,6 +112,7 @@ fn graphiql_page() -> String {
             subscriptionUrl: subscriptionUrl.toString(),
           }}),
           defaultEditorToolsVisibility: true,
+          visiblePlugin: explorer === 'docs' ? 'Documentation Explorer' : undefined,
         }})
       );
     </script>

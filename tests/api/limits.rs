@@ -40,14 +40,19 @@ on_every_backend!(an_oversize_json_body_is_a_413_problem);
 async fn graphql_refuses_deep_complex_and_malformed_queries_with_codes(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 
-    let deep = format!(
+    // Introspection has a bound of its own, above what graphql-js asks for, and
+    // ordinary fields theirs.
+    let of_type_chain = format!(
         "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
-        "ofType { ".repeat(12),
-        "} ".repeat(12)
+        "ofType { ".repeat(30),
+        "} ".repeat(30)
     );
-    let response = app.graphql(&deep, json!({})).await;
-    assert_eq!(first_error_code(&response), "query_too_deep", "{response}");
-    assert!(response["data"].is_null(), "{response}");
+    let nested_fields = format!("{{ {} id {} }}", "me { ".repeat(13), "} ".repeat(13));
+    for deep in [of_type_chain, nested_fields] {
+        let response = app.graphql(&deep, json!({})).await;
+        assert_eq!(first_error_code(&response), "query_too_deep", "{response}");
+        assert!(response["data"].is_null(), "{response}");
+    }
 
     // Each `me { id }` weighs 2; repeated fields are not merged before counting.
     let complex = format!("{{ {} }}", "me { id } ".repeat(2_501));
@@ -75,7 +80,7 @@ async fn graphql_allows_30_aliases_and_refuses_31(backend: Backend) {
 
     let allowed = app.graphql(&aliased(30), json!({})).await;
     assert!(allowed["errors"].is_null(), "{allowed}");
-    assert_eq!(allowed["data"]["a29"], "QueryRoot");
+    assert_eq!(allowed["data"]["a29"], "Query");
 
     let refused = app.graphql(&aliased(31), json!({})).await;
     assert_eq!(first_error_code(&refused), "too_many_aliases", "{refused}");
@@ -83,7 +88,7 @@ async fn graphql_allows_30_aliases_and_refuses_31(backend: Backend) {
 
     // Aliases inside fragments count too.
     let in_fragment = format!(
-        "query {{ ...f }} fragment f on QueryRoot {{ {} }}",
+        "query {{ ...f }} fragment f on Query {{ {} }}",
         (0..31)
             .map(|i| format!("a{i}: __typename"))
             .collect::<Vec<_>>()
@@ -108,7 +113,7 @@ async fn graphql_runs_batches_of_up_to_10_and_refuses_11(backend: Backend) {
     assert_eq!(response.status(), 200);
     let answers: Value = response.json().await.expect("a JSON body");
     assert_eq!(answers.as_array().map(Vec::len), Some(10), "{answers}");
-    assert_eq!(answers[9]["data"]["__typename"], "QueryRoot");
+    assert_eq!(answers[9]["data"]["__typename"], "Query");
 
     let response = app.post_json("/graphql", &batch(11), None).await;
     let refused: Value = response.json().await.expect("a JSON body");
@@ -323,3 +328,37 @@ async fn websocket_upgrades_count_against_the_rate_limit(backend: Backend) {
     assert_problem(response, 429, "rate_limited").await;
 }
 on_every_backend!(websocket_upgrades_count_against_the_rate_limit);
+
+/// What GraphiQL's docs explorer and every code generator send first.
+async fn the_introspection_query_of_graphql_js_is_answered_with_and_without_a_token(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    for query in [
+        include_str!("fixtures/introspection.graphql"),
+        include_str!("fixtures/introspection_graphiql.graphql"),
+    ] {
+        for token in [Some(app.token.as_str()), None] {
+            let response = app.graphql_as(query, json!({}), token).await;
+            assert!(response.get("errors").is_none(), "{response}");
+            let schema = &response["data"]["__schema"];
+            assert_eq!(schema["queryType"]["name"], "Query");
+            assert_eq!(schema["mutationType"]["name"], "Mutation");
+            assert_eq!(schema["subscriptionType"]["name"], "Subscription");
+            let query_type = schema["types"]
+                .as_array()
+                .expect("types")
+                .iter()
+                .find(|t| t["name"] == "Query")
+                .expect("the Query type");
+            let fields: Vec<&str> = query_type["fields"]
+                .as_array()
+                .expect("fields")
+                .iter()
+                .filter_map(|f| f["name"].as_str())
+                .collect();
+            assert!(fields.contains(&"therapists"), "{fields:?}");
+        }
+    }
+}
+on_every_backend!(the_introspection_query_of_graphql_js_is_answered_with_and_without_a_token);

@@ -43,6 +43,15 @@ render "$base/graphql" "$work/graphql.html"
 expect "$work/graphql.html" 'graphiql-container' "GraphiQL renders at GET /graphql"
 expect "$work/graphql.html" 'CodeMirror\|cm-editor\|monaco-editor' "GraphiQL shows its query editor"
 
+# The docs explorer needs GraphiQL's introspection query to pass the depth limit.
+render "$base/graphql?explorer=docs" "$work/explorer.html"
+expect "$work/explorer.html" 'graphiql-doc-explorer' "GraphiQL opens its docs explorer"
+expect "$work/explorer.html" 'TherapistConnection' "the docs explorer lists the schema's types"
+if grep -q 'nested too deep' "$work/explorer.html"; then
+  echo "check_docs: FAILED: GraphiQL's introspection was refused as too deep" >&2
+  failed=1
+fi
+
 if [[ $failed -ne 0 ]]; then
   echo "--- portal log" >&2; cat "$work/portal.log" >&2
   exit 1

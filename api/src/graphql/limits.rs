@@ -1,5 +1,5 @@
-//! Limits on what one GraphQL request may ask for, beyond async-graphql's depth and
-//! complexity checks: aliases per document and operations per batch. Every refusal,
+//! Limits on what one GraphQL request may ask for, beyond async-graphql's complexity
+//! check: depth (`depth`), aliases per document and operations per batch. Every refusal,
 //! the built-in ones included, carries a stable `extensions.code`.
 
 use std::sync::Arc;
@@ -91,10 +91,25 @@ impl Extension for QueryLimitsExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|err| with_code(err, codes::INVALID_QUERY))?;
+        let document = next.run(ctx, query, variables).await.map_err(|err| {
+            // The parser's own nesting bound (async-graphql-parser) is a depth limit too.
+            let code = if err.message.starts_with("The recursion depth of the query") {
+                codes::QUERY_TOO_DEEP
+            } else {
+                codes::INVALID_QUERY
+            };
+            with_code(err, code)
+        })?;
+        if super::depth::too_deep(&document) {
+            return Err(coded(
+                format!(
+                    "Query is nested too deep: at most {} fields ({} inside introspection)",
+                    super::depth::MAX_DEPTH,
+                    super::depth::MAX_INTROSPECTION_DEPTH
+                ),
+                codes::QUERY_TOO_DEEP,
+            ));
+        }
         let aliases = count_aliases(&document);
         if aliases > MAX_ALIASES {
             return Err(coded(
@@ -114,9 +129,8 @@ impl Extension for QueryLimitsExtension {
             errors
                 .into_iter()
                 .map(|err| {
-                    // async-graphql's wording of its two limits (validation/mod.rs).
+                    // async-graphql's wording of its complexity limit (validation/mod.rs).
                     let code = match err.message.as_str() {
-                        "Query is nested too deep." => codes::QUERY_TOO_DEEP,
                         "Query is too complex." => codes::QUERY_TOO_COMPLEX,
                         _ => codes::INVALID_QUERY,
                     };

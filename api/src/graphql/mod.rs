@@ -6,6 +6,7 @@ mod admin;
 mod chat;
 mod connection;
 pub mod cost;
+mod depth;
 mod directory;
 pub(crate) mod global_id;
 mod limits;
@@ -24,13 +25,12 @@ use crate::auth::{RequestId, authenticate, authorization_of};
 use crate::codes;
 use crate::state::AppState;
 
-/// Deepest selection a query may nest.
-const MAX_DEPTH: usize = 12;
 /// Most fields (weighted by list sizes) a query may select.
 const MAX_COMPLEXITY: usize = 5_000;
 
 /// Every query root field.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     directory::DirectoryQuery,
     relay::NodeQuery,
@@ -41,6 +41,7 @@ pub struct QueryRoot(
 
 /// Every mutation root field.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     accounts::AccountMutation,
     admin::AdminMutation,
@@ -59,7 +60,6 @@ pub fn build_schema(state: AppState) -> PortalSchema {
         realtime::SubscriptionRoot,
     )
     .data(state)
-    .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .extension(limits::QueryLimits)
     .finish()

@@ -88,7 +88,7 @@ pub struct PresenceChange {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Events of one conversation, in seq order (members only). Ends after a
     /// `RESYNC` event when the subscriber falls too far behind.
