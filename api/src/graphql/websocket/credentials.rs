@@ -22,7 +22,8 @@ pub(super) enum Authority {
     Pending,
     /// The latest valid credentials.
     Granted(Credentials),
-    /// A renewal presented a token that is invalid or names someone else.
+    /// `connection_init` or a renewal presented a token that is missing, invalid or
+    /// names someone else.
     Refused,
 }
 
@@ -43,14 +44,24 @@ pub(super) async fn connection_init(
     request_id: String,
     init: serde_json::Value,
 ) -> async_graphql::Result<Data> {
-    let credentials = authenticate(&state.accounts, authorization_in(&init), Some(request_id))
-        .await
-        .map_err(graphql_error)?
-        .ok_or_else(|| {
-            error_of(&DomainError::Unauthenticated(
-                "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
-            ))
-        })?;
+    let refused = |error: async_graphql::Error| {
+        // graphql-transport-ws closes a refused `connection_init` with 4403, which
+        // clients answer with a fresh token; the session loop reads this to say so.
+        authority.send_replace(Authority::Refused);
+        error
+    };
+    let credentials =
+        match authenticate(&state.accounts, authorization_in(&init), Some(request_id)).await {
+            Ok(Some(credentials)) => credentials,
+            Ok(None) => {
+                return Err(refused(error_of(&DomainError::Unauthenticated(
+                    "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
+                ))));
+            }
+            Err(err @ DomainError::Unauthenticated(_)) => return Err(refused(graphql_error(err))),
+            // The database could not say: not a refusal, the client may retry as is.
+            Err(err) => return Err(graphql_error(err)),
+        };
     let session = state
         .hub
         .connect(credentials.actor.account_id)

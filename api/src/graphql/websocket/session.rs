@@ -29,7 +29,8 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// Read granularity; a buffer is only held while a message is being read.
 const READ_CHUNK: usize = 1024;
-/// The close code of a session whose credentials ended (graphql-ws: Forbidden).
+/// The close code of a session whose credentials were refused or ended
+/// (graphql-transport-ws: Forbidden).
 const CREDENTIALS_ENDED: u16 = 4403;
 
 /// Protocol messages read from the socket, waiting for the GraphQL state machine.
@@ -146,10 +147,18 @@ impl Session {
                     }
                     None
                 }
-                Turn::Outgoing(Some(WsMessage::Close(code, reason))) => Some(Some(CloseReason {
-                    code: code.into(),
-                    description: Some(reason),
-                })),
+                Turn::Outgoing(Some(WsMessage::Close(code, reason))) => {
+                    // async-graphql closes a refused `connection_init` with 1002; the
+                    // protocol says 4403 (Forbidden), which clients retry with a new token.
+                    let code = match *authority.borrow() {
+                        Authority::Refused => CREDENTIALS_ENDED,
+                        _ => code,
+                    };
+                    Some(Some(CloseReason {
+                        code: code.into(),
+                        description: Some(reason),
+                    }))
+                }
                 Turn::Outgoing(None) => Some(None),
                 Turn::Heartbeat if self.last_heard.elapsed() > CLIENT_TIMEOUT => {
                     Some(Some(CloseReason {
