@@ -1,5 +1,5 @@
-//! The `portal` command line: `serve` (the default), `migrate`, `seed`, `openapi`
-//! and `graphql-schema`.
+//! The `portal` command line: `serve` (the default), `migrate`, `seed`,
+//! `create-account`, `healthcheck`, `openapi` and `graphql-schema`.
 
 use std::process::ExitCode;
 
@@ -32,10 +32,20 @@ enum Command {
     Seed(SeedArgs),
     /// Create an account of any role (bootstraps support and admin staff).
     CreateAccount(CreateAccountArgs),
+    /// Exit 0 when the server on `PORTAL_BIND` answers `/readyz` with 200 (the
+    /// container's HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
     /// Print the OpenAPI document.
     Openapi,
     /// Print the GraphQL schema (SDL).
     GraphqlSchema,
+}
+
+#[derive(Debug, clap::Args)]
+struct HealthcheckArgs {
+    /// The address `portal serve` listens on; an unspecified one is asked on loopback.
+    #[arg(long, env = "PORTAL_BIND", default_value = "127.0.0.1:8080")]
+    bind: std::net::SocketAddr,
 }
 
 #[derive(Debug, clap::Args)]
@@ -197,6 +207,10 @@ async fn execute(command: Command) -> Result<(), crate::StartupError> {
             );
         }
         // Both texts end in a newline already: printed as is, they equal the files.
+        Command::Healthcheck(args) => {
+            crate::probe::ready(crate::probe::target(args.bind))
+                .map_err(crate::StartupError::Unhealthy)?;
+        }
         Command::Openapi => print!("{}", crate::openapi::document_json()),
         Command::GraphqlSchema => print!("{}", crate::graphql::sdl()),
     }

@@ -12,6 +12,7 @@ pub mod graphql;
 mod health;
 pub mod metrics;
 pub mod openapi;
+mod probe;
 mod problem;
 mod rate_limit;
 mod rest;
@@ -58,6 +59,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("configuration: {0}")]
     Config(String),
+    #[error("not ready: {0}")]
+    Unhealthy(String),
 }
 
 /// A built, bound, not yet running server.

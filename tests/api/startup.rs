@@ -61,3 +61,38 @@ fn a_loopback_bind_runs_with_defaults_and_others_with_keys() {
     config.cursor_key = Some(api::config::Secret("shared".to_owned()));
     assert_eq!(config.check_exposure(), Ok(()));
 }
+
+/// `portal healthcheck`, as the Dockerfile's HEALTHCHECK runs it, against `bind`.
+fn healthcheck(bind: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_portal-under-test"))
+        .arg("healthcheck")
+        .env_clear()
+        .env("PORTAL_BIND", bind)
+        .output()
+        .expect("portal-under-test runs")
+}
+
+async fn the_container_healthcheck_passes_only_while_the_server_is_ready(
+    backend: crate::helpers::Backend,
+) {
+    let dockerfile = include_str!("../../Dockerfile");
+    assert!(
+        dockerfile.contains(r#"CMD ["portal", "healthcheck"]"#),
+        "the Dockerfile's HEALTHCHECK runs `portal healthcheck`"
+    );
+    let app = crate::helpers::TestApp::spawn(backend).await;
+    let port = app.address.rsplit(':').next().expect("a port").to_owned();
+    // The container binds every interface; the probe asks loopback.
+    let ready = healthcheck(&format!("0.0.0.0:{port}"));
+    assert!(ready.status.success(), "{ready:?}");
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let closed = listener.local_addr().expect("an address");
+    drop(listener);
+    let down = healthcheck(&closed.to_string());
+    assert!(
+        !down.status.success(),
+        "nothing listens on {closed}: {down:?}"
+    );
+}
+on_every_backend!(the_container_healthcheck_passes_only_while_the_server_is_ready);
