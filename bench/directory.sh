@@ -2,7 +2,8 @@
 # Directory: 1,000,000 therapists on PostgreSQL. First page vs a page at depth
 # ~900,000 reached by cursor (goal: ratio <= 1.3), the same depth by raw OFFSET for
 # contrast, and first-page requests/s under load vs the same SQL through pgbench
-# (goal: >= 35% of pgbench). Usage: bench/directory.sh [THERAPISTS]
+# (goal: >= 35% of pgbench, with and without gzip), and the bytes of a 100-therapist
+# page with and without gzip. Usage: bench/directory.sh [THERAPISTS]
 source "$(dirname "$0")/lib.sh"
 N=${1:-1000000}
 CONCURRENCY=16
@@ -53,11 +54,16 @@ for round in 1 2 3 4 5; do
   portal_ticks=$(( $(cpu_ticks "${PIDS[0]}") - portal_before ))
   postgres_ticks=$(( $(cpu_ticks $(pgrep -x postgres)) - postgres_before ))
   rest=$(wrk_ok_rps "$out"); served=$(awk '/requests in/ {print $1}' <<<"$out")
+  gzipped=$(wrk_ok_rps "$(wrk -t2 -c$CONCURRENCY -d10s -H "Authorization: Bearer $TOKEN" -H "Accept-Encoding: gzip" "$BASE/v1/therapists?limit=20")")
   raw=$(pgbench -n -M prepared -f /tmp/bench-first-page.sql -c $CONCURRENCY -j 2 -T 10 "$URL" 2>/dev/null | awk '/^tps/ {print $3}')
-  rounds+=("$rest $raw $(ratio "$rest" "$raw") $(ticks_ms_per "$portal_ticks" "$served") $(ticks_ms_per "$postgres_ticks" "$served")")
+  rounds+=("$rest $raw $(ratio "$rest" "$raw") $(ticks_ms_per "$portal_ticks" "$served") $(ticks_ms_per "$postgres_ticks" "$served") $gzipped $(ratio "$gzipped" "$raw")")
 done
-throughput=$(printf '%s\n' "${rounds[@]}" | awk '{printf "  round %d: REST %.0f req/s, pgbench %.0f tps, ratio %s; CPU per request: portal %s ms, PostgreSQL %s ms\n", NR, $1, $2, $3, $4, $5}')
+throughput=$(printf '%s\n' "${rounds[@]}" | awk '{printf "  round %d: REST %.0f req/s, pgbench %.0f tps, ratio %s; CPU per request: portal %s ms, PostgreSQL %s ms; with gzip %.0f req/s, ratio %s\n", NR, $1, $2, $3, $4, $5, $6, $7}')
 median=$(printf '%s\n' "${rounds[@]}" | awk '{print $3}' | sort -n | sed -n 3p)
+median_gzip=$(printf '%s\n' "${rounds[@]}" | awk '{print $7}' | sort -n | sed -n 3p)
+# Bytes on the wire of one 100-therapist page, as sent and gzip-coded.
+page_bytes=$(curl -sf -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=100")
+page_gzip_bytes=$(curl -sf -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $TOKEN" -H "Accept-Encoding: gzip" "$BASE/v1/therapists?limit=100")
 
 plan=$(psql "$URL" -qtAc "EXPLAIN SELECT id FROM therapists WHERE sort_name >= 'm' AND (sort_name > 'm' OR id > '00000000-0000-0000-0000-000000000000') ORDER BY sort_name, id LIMIT 21" | head -n 3)
 
@@ -73,6 +79,8 @@ OFFSET/first p50 : $(ratio "$offset" "$f")
 REST first page (wrk, $CONCURRENCY connections) vs pgbench of the same SQL (prepared, $CONCURRENCY clients):
 $throughput
 REST / pgbench   : $median median of 5 rounds   (goal >= 0.35)
+with gzip        : $median_gzip median of 5 rounds   (goal >= 0.35)
+100-page bytes   : $page_bytes plain, $page_gzip_bytes gzip ($(ratio "$page_gzip_bytes" "$page_bytes") of plain)
 plan of a deep page (PostgreSQL):
 $plan
 REPORT

@@ -31,7 +31,9 @@ use actix_http::HttpService;
 use actix_service::{fn_factory, fn_service, map_config};
 use actix_web::dev::AppConfig;
 use actix_web::dev::Server;
-use actix_web::middleware::{Condition, ErrorHandlers, NormalizePath, TrailingSlash, from_fn};
+use actix_web::middleware::{
+    Compress, Condition, ErrorHandlers, NormalizePath, TrailingSlash, from_fn,
+};
 use actix_web::{App, web};
 use domain::cursor::CursorKey;
 use domain::database::{StatementCounter, Storage};
@@ -163,6 +165,9 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(problem::fill_empty_error))
                 .wrap(from_fn(metrics::track))
                 .wrap(from_fn(auth::with_request_id))
+                // Outermost, so what is compressed is the answer as sent.
+                .wrap(Compress::default())
+                .wrap(from_fn(rest::mark_coding))
         };
         let workers = config.workers.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)

@@ -9,6 +9,7 @@ mod helpers;
 mod accounts;
 mod bus;
 mod chat;
+mod compression;
 mod contract;
 mod control_characters;
 mod corrupt_rows;

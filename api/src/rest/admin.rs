@@ -41,6 +41,7 @@ pub struct ListAccountsQuery {
     params(ListAccountsQuery),
     responses(
         (status = 200, description = "One page of accounts", body = Paged<views::Account>),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
         (status = 400, description = "Bad filter, cursor or page size", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not support staff", body = Problem, content_type = "application/problem+json"),
@@ -255,6 +256,7 @@ pub async fn update_therapist(
     params(PageQuery),
     responses(
         (status = 200, description = "One page of the audit log", body = Paged<views::AuditEntry>),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -298,7 +300,7 @@ pub async fn export_therapists(
         }
         Ok::<_, ApiError>(web::Bytes::from(lines))
     });
-    Ok(HttpResponse::Ok()
+    Ok(super::validators::uncompressed(&mut HttpResponse::Ok())
         .content_type("application/x-ndjson")
         .streaming(body))
 }

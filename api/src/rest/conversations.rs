@@ -132,6 +132,7 @@ pub async fn start_conversation(
     params(PageQuery),
     responses(
         (status = 200, description = "One page of conversations", body = Paged<views::Conversation>),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
         (status = 400, description = "Bad cursor or page size", body = Problem, content_type = "application/problem+json"),
     ),
 )]

@@ -7,6 +7,9 @@ mod conversations;
 mod paging;
 mod realtime;
 mod therapists;
+mod validators;
+
+pub use validators::mark_coding;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

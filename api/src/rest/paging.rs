@@ -79,10 +79,11 @@ pub fn paged_response<T: Serialize + ToSchema>(
     if !links.is_empty() {
         response.insert_header((header::LINK, links.join(", ")));
     }
-    response.json(Paged {
+    let body = Paged {
         items: page.items,
         page: info,
-    })
+    };
+    super::validators::json_with_etag(request, response, &body)
 }
 
 /// The request's path and query with `after`/`before` replaced by `parameter=cursor`.

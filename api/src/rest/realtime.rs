@@ -262,7 +262,7 @@ pub async fn events(
         .take_until(credentials_end)
         .chain(last_word.filter_map(std::future::ready))
         .map(|frame| Ok::<_, actix_web::Error>(web::Bytes::from(frame)));
-    Ok(HttpResponse::Ok()
+    Ok(super::validators::uncompressed(&mut HttpResponse::Ok())
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("x-accel-buffering", "no"))

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::paging::{Paged, paged_response, rest_page};
+use super::validators::json_with_etag;
 use crate::auth::Authenticated;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -71,6 +72,7 @@ pub struct ListTherapistsQuery {
     responses(
         (status = 200, description = "One page of therapists", body = Paged<views::Therapist>,
          headers(("Link" = String, description = "RFC 8288 links: rel=\"next\", rel=\"prev\""))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
         (status = 400, description = "Bad filter, cursor or page size (`invalid_parameter`, `invalid_cursor`)",
          body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or invalid token (`unauthenticated`)",
@@ -114,15 +116,18 @@ pub async fn list_therapists(
     params(("id" = Uuid, Path, description = "Therapist id")),
     responses(
         (status = 200, description = "The therapist", body = views::Therapist),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`"),
         (status = 404, description = "No such therapist", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 #[get("/therapists/{id}")]
 pub async fn get_therapist(
+    request: HttpRequest,
     Authenticated(actor): Authenticated,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
-) -> Result<web::Json<views::Therapist>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let therapist = state.directory.get(&actor, id.into_inner()).await?;
-    Ok(web::Json(therapist.into()))
+    let view = views::Therapist::from(therapist);
+    Ok(json_with_etag(&request, HttpResponse::Ok(), &view))
 }
