@@ -4,8 +4,8 @@
 //! been lost (the connection dropped, or this node fell behind) it says so with a
 //! `Gap`, and the hub tells every subscriber to resync from the database.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
@@ -90,6 +90,35 @@ pub struct NatsBus {
     client: async_nats::Client,
     subject: String,
     gaps: broadcast::Sender<()>,
+    ledger: Arc<ReconnectLedger>,
+}
+
+/// Which connections of the client a gap has been told for. The client counts its
+/// connections before it resubscribes, so the first envelope of a new connection sees
+/// the new count and its gap comes before it, not after it as the client's
+/// `Connected` event (handled on another task) might.
+#[derive(Default)]
+struct ReconnectLedger {
+    statistics: OnceLock<Arc<async_nats::Statistics>>,
+    told: AtomicU64,
+}
+
+impl ReconnectLedger {
+    fn connects(&self) -> u64 {
+        self.statistics
+            .get()
+            .map_or(0, |statistics| statistics.connects.load(Ordering::SeqCst))
+    }
+
+    fn has_reconnected(&self) -> bool {
+        self.connects() > 1
+    }
+
+    /// True once per connection after the first: a gap nobody has been told of yet.
+    fn untold_gap(&self) -> bool {
+        let connects = self.connects();
+        self.told.fetch_max(connects, Ordering::SeqCst) < connects
+    }
 }
 
 fn gap_subject(subject: &str) -> String {
@@ -100,21 +129,24 @@ impl NatsBus {
     /// Connects to `url` (e.g. `nats://127.0.0.1:4222`), publishing on `subject`.
     pub async fn connect(url: &str, subject: &str) -> Result<Self, DomainError> {
         let gaps = broadcast::channel(16).0;
+        let ledger = Arc::new(ReconnectLedger::default());
         let (reconnected, mut reconnects) = tokio::sync::mpsc::unbounded_channel();
-        let (on_event, cut_off) = (gaps.clone(), Arc::new(AtomicBool::new(false)));
+        let (on_event, on_connect) = (gaps.clone(), ledger.clone());
         let options = async_nats::ConnectOptions::new().event_callback(move |event| {
-            let (gaps, cut_off, reconnected) =
-                (on_event.clone(), cut_off.clone(), reconnected.clone());
+            let (gaps, ledger, reconnected) =
+                (on_event.clone(), on_connect.clone(), reconnected.clone());
             async move {
                 use async_nats::Event;
                 match event {
                     Event::Disconnected => {
                         tracing::warn!("event bus disconnected; reconnecting");
-                        cut_off.store(true, Ordering::SeqCst);
                     }
-                    Event::Connected if cut_off.swap(false, Ordering::SeqCst) => {
+                    Event::Connected if ledger.has_reconnected() => {
                         tracing::warn!("event bus reconnected; subscribers resync");
-                        gaps.send(()).ok();
+                        // Unless an envelope of the new connection already told it.
+                        if ledger.untold_gap() {
+                            gaps.send(()).ok();
+                        }
                         reconnected.send(()).ok();
                     }
                     Event::SlowConsumer(_) => {
@@ -129,6 +161,11 @@ impl NatsBus {
             tracing::error!(error = %err, "cannot connect to the event bus");
             DomainError::Unavailable
         })?;
+        let statistics = client.statistics();
+        ledger
+            .told
+            .store(statistics.connects.load(Ordering::SeqCst), Ordering::SeqCst);
+        ledger.statistics.set(statistics).ok();
         let (announcer, gap_subject) = (client.clone(), gap_subject(subject));
         tokio::spawn(async move {
             while reconnects.recv().await.is_some() {
@@ -144,6 +181,7 @@ impl NatsBus {
             client,
             subject: subject.to_owned(),
             gaps,
+            ledger,
         })
     }
 }
@@ -192,11 +230,14 @@ impl Bus for NatsBus {
                 .flush()
                 .await
                 .map_err(|_| DomainError::Unavailable)?;
-            let envelopes = subscriber.filter_map(|message| async move {
-                serde_json::from_slice::<Envelope>(&message.payload)
+            let ledger = self.ledger.clone();
+            let envelopes = subscriber.flat_map(move |message| {
+                let gap = ledger.untold_gap().then_some(Arrival::Gap);
+                let envelope = serde_json::from_slice::<Envelope>(&message.payload)
                     .inspect_err(|err| tracing::warn!(error = %err, "malformed envelope dropped"))
                     .ok()
-                    .map(Arrival::Envelope)
+                    .map(Arrival::Envelope);
+                futures_util::stream::iter(gap.into_iter().chain(envelope))
             });
             let gaps = futures_util::stream::select(gaps, announced);
             Ok(futures_util::stream::select(envelopes, gaps).boxed())
