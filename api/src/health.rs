@@ -29,17 +29,26 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthStatus { status: "ok" })
 }
 
-/// Ready: 200 when the database answers, 503 (with `Retry-After`) while it does not.
+/// Ready: 200 when the database answers, 503 (with `Retry-After`) while it does not
+/// or once the node has begun to stop, so that a load balancer routes elsewhere.
 #[utoipa::path(
     tag = "operations",
     responses(
         (status = 200, description = "The database answers", body = HealthStatus),
-        (status = 503, description = "The database does not answer",
+        (status = 503, description = "The database does not answer, or the node is stopping",
          body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.shutdown.is_stopping() {
+        return Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::UNAVAILABLE,
+            Some("this node is stopping".to_owned()),
+        )
+        .response();
+    }
     match state.storage.ping().await {
         Ok(()) => HttpResponse::Ok().json(HealthStatus { status: "ready" }),
         Err(err) => {

@@ -8,6 +8,7 @@ pub mod codes;
 pub mod config;
 mod cors;
 mod docs;
+mod drain;
 pub mod graphql;
 mod health;
 pub mod metrics;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_http::HttpService;
-use actix_service::{fn_factory, fn_service, map_config};
+use actix_service::{ServiceFactoryExt, fn_factory, fn_service, map_config};
 use actix_web::dev::AppConfig;
 use actix_web::dev::Server;
 use actix_web::middleware::{
@@ -168,12 +169,14 @@ impl Application {
                 // Outermost, so what is compressed is the answer as sent.
                 .wrap(Compress::default())
                 .wrap(from_fn(rest::mark_coding))
+                .wrap(from_fn(drain::close_when_stopping))
         };
         let workers = config.workers.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
         // actix-web's `HttpServer` cannot route upgrades around the app; this is what it
         // builds, plus the WebSocket upgrade hook (see `graphql::websocket`).
+        let connections = shutdown.clone();
         let server = actix_server::Server::build()
             .workers(workers)
             .shutdown_timeout(config.shutdown_timeout_secs)
@@ -193,13 +196,23 @@ impl Application {
                         }))
                     }
                 });
-                HttpService::build()
+                let http = HttpService::build()
                     .local_addr(local_addr)
+                    .on_connect_ext(|io: &drain::DrainingStream, extensions| {
+                        extensions.insert(io.activity());
+                    })
                     .upgrade(upgrade)
                     // The app config's host and address only stand in for a request
                     // without a Host header; nothing here builds URLs from them.
-                    .finish(map_config(app(), |_| AppConfig::default()))
-                    .tcp()
+                    .finish(map_config(app(), |_| AppConfig::default()));
+                // What `HttpService::tcp` does, with the stream wrapped for the drain.
+                let connections = connections.clone();
+                fn_service(move |io: tokio::net::TcpStream| {
+                    let peer = io.peer_addr().ok();
+                    let io = drain::DrainingStream::new(io, &connections);
+                    std::future::ready(Ok((io, actix_http::Protocol::Http1, peer)))
+                })
+                .and_then(http)
             })?;
         Ok(Self {
             server: server.run(),
@@ -238,12 +251,13 @@ impl Application {
         }
         tracing::info!("stopping: closing sessions, finishing in-flight requests");
         self.shutdown.begin();
-        // WebSocket sessions run outside the requests the server waits for: they must
-        // have sent their close frames before the workers stop. Meanwhile `server`
-        // keeps running (a new session is told to reconnect at once).
+        // Until the last connection and session has closed, the node keeps accepting:
+        // a load balancer takes a moment to stop routing here, and its probes must
+        // still hear `/readyz` say 503. New sessions are told to reconnect at once,
+        // and every response closes its connection.
         tokio::select! {
             result = &mut server => return result,
-            () = self.shutdown.sessions_closed(self.shutdown_timeout) => {}
+            () = self.shutdown.drained(self.shutdown_timeout) => {}
         }
         // The stop command is sent here and carried out while `server` is polled.
         drop(handle.stop(true));

@@ -1,7 +1,8 @@
 //! Stopping on SIGTERM or SIGINT. Requests in flight finish; long-lived sessions
 //! (WebSocket, Server-Sent Events) never finish on their own, so they are told first
 //! and close with a reconnect hint, instead of being cut when the shutdown timeout
-//! runs out.
+//! runs out. Idle HTTP connections are closed at once (`drain`), and the process
+//! exits as soon as no connection and no session is left.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,12 +14,13 @@ use tokio::sync::watch;
 /// for a load balancer to notice this node is gone.
 pub const RECONNECT_AFTER_MS: u64 = 1_000;
 
-/// Announces that this node is stopping, and counts the WebSocket sessions that run
-/// as tasks of their own (outside any request the server would wait for).
+/// Announces that this node is stopping, and counts its HTTP connections and the
+/// WebSocket sessions that run as tasks of their own.
 #[derive(Debug, Clone)]
 pub struct Shutdown {
     stopping: watch::Sender<bool>,
     sessions: Arc<AtomicUsize>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl Default for Shutdown {
@@ -26,11 +28,12 @@ impl Default for Shutdown {
         Self {
             stopping: watch::Sender::new(false),
             sessions: Arc::default(),
+            connections: Arc::default(),
         }
     }
 }
 
-/// Held by a running session; dropping it counts the session closed.
+/// Held by a running session or an open connection; dropping it counts it closed.
 #[derive(Debug)]
 pub struct OpenSession(Arc<AtomicUsize>);
 
@@ -46,16 +49,29 @@ impl Shutdown {
         self.stopping.send_replace(true);
     }
 
-    /// Counts a session open until the returned guard is dropped.
+    /// Whether the drain has started: `/readyz` says 503 from then on.
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
+    /// Counts a WebSocket session open until the returned guard is dropped.
     pub fn session_opened(&self) -> OpenSession {
         self.sessions.fetch_add(1, Ordering::Relaxed);
         OpenSession(self.sessions.clone())
     }
 
-    /// Completes when no counted session is open, or after `limit`.
-    pub async fn sessions_closed(&self, limit: Duration) {
+    /// Counts an HTTP connection open until the returned guard is dropped.
+    pub fn connection_opened(&self) -> OpenSession {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        OpenSession(self.connections.clone())
+    }
+
+    /// Completes when no session and no connection is open, or after `limit`.
+    pub async fn drained(&self, limit: Duration) {
         let deadline = tokio::time::Instant::now() + limit;
-        while self.sessions.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+        let open =
+            || self.sessions.load(Ordering::Relaxed) + self.connections.load(Ordering::Relaxed);
+        while open() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }

@@ -26,11 +26,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::BytesMut;
 use async_graphql::http::{WebSocket, WebSocketProtocols};
 use futures_util::SinkExt;
-use tokio::net::TcpStream;
 
 use super::PortalSchema;
 use crate::auth::{REQUEST_ID, request_id_of};
 use crate::codes;
+use crate::drain::DrainingStream;
 use crate::problem::Problem;
 use crate::rate_limit::{self, RateLimit};
 use crate::state::AppState;
@@ -51,7 +51,7 @@ pub struct Upgrades {
 pub async fn upgrade(
     upgrades: Rc<Upgrades>,
     request: Request,
-    mut framed: Framed<TcpStream, h1::Codec>,
+    mut framed: Framed<DrainingStream, h1::Codec>,
 ) -> Result<(), actix_web::Error> {
     let request_id = request_id_of(request.headers());
     // Upgrades skip the app's middleware, so the per-client limit is applied here.
@@ -100,7 +100,7 @@ pub async fn upgrade(
     let graphql = WebSocket::new(upgrades.schema.clone(), Inbox::stream(&inbox), protocol)
         .on_connection_init(on_init)
         .on_ping(on_ping);
-    let session = Session::new(parts.io, unread, inbox);
+    let session = Session::new(parts.io.into_inner(), unread, inbox);
     let accounts = upgrades.state.accounts.clone();
     let shutdown = &upgrades.state.shutdown;
     // A task of its own, so that the HTTP connection (and its dispatcher) ends here;
@@ -117,7 +117,7 @@ pub async fn upgrade(
 /// Answers an upgrade with `problem` (the response a route would give) and closes
 /// the connection.
 async fn refuse(
-    framed: &mut Framed<TcpStream, h1::Codec>,
+    framed: &mut Framed<DrainingStream, h1::Codec>,
     problem: &Problem,
     request_id: &str,
 ) -> Result<(), actix_web::Error> {
