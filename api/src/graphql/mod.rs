@@ -37,6 +37,7 @@ pub struct QueryRoot(
     accounts::AccountQuery,
     admin::AdminQuery,
     chat::ChatQuery,
+    realtime::RealtimeQuery,
 );
 
 /// Every mutation root field.

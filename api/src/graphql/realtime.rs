@@ -1,5 +1,6 @@
 //! GraphQL door to real time: subscriptions (over `/graphql/ws`, graphql-transport-ws)
-//! to a conversation's message events and to contacts' presence, and `setPresence`.
+//! to a conversation's message events and to contacts' presence, the `presence` query
+//! and `setPresence`.
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, Subscription};
 use domain::events::{Delivery, Event};
@@ -78,11 +79,36 @@ impl MessageEvent {
     }
 }
 
-/// A contact's presence changed.
+/// A contact's presence: what `presence` answers and `presenceChanged` sends.
 #[derive(SimpleObject)]
 pub struct PresenceChange {
     pub account_id: Uuid,
     pub status: PresenceStatus,
+}
+
+#[derive(Default)]
+pub struct RealtimeQuery;
+
+#[Object]
+impl RealtimeQuery {
+    /// Presence of the given accounts (at most 100); those that are not the caller's
+    /// contacts (people sharing a conversation) are simply absent. No database work
+    /// beyond the caller's contacts, loaded once per session.
+    async fn presence(&self, ctx: &Context<'_>, ids: Vec<Uuid>) -> Result<Vec<PresenceChange>> {
+        let state = ctx.data::<AppState>()?;
+        let statuses = state
+            .hub
+            .statuses(actor(ctx)?.account_id, &ids)
+            .await
+            .map_err(graphql_error)?;
+        Ok(statuses
+            .into_iter()
+            .map(|(account_id, status)| PresenceChange {
+                account_id,
+                status: status.into(),
+            })
+            .collect())
+    }
 }
 
 #[derive(Default)]
@@ -123,7 +149,7 @@ impl SubscriptionRoot {
     }
 
     /// Presence changes of the caller's contacts. Ends when the subscriber falls
-    /// too far behind: query presence again and resubscribe.
+    /// too far behind: ask `presence(ids:)` again and resubscribe.
     async fn presence_changed(
         &self,
         ctx: &Context<'_>,

@@ -32,6 +32,18 @@ async fn presence_reaches_contacts_only_and_costs_no_statements(backend: Backend
         json!({ "items": [{ "account_id": chat.client.id, "status": "online" }] }),
         "non-contacts are absent"
     );
+    let asked = app
+        .graphql_as(
+            "query($ids: [UUID!]!) { presence(ids: $ids) { accountId status } }",
+            json!({ "ids": [chat.client.id, stranger.id] }),
+            Some(&chat.therapist_token),
+        )
+        .await;
+    assert_eq!(
+        asked,
+        json!({ "data": { "presence": [{ "accountId": chat.client.id, "status": "ONLINE" }] } }),
+        "GraphQL answers as REST does"
+    );
 
     // Wait out the coalescing window of the automatic "online", then change.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
@@ -180,5 +192,17 @@ async fn a_presence_query_asks_about_at_most_the_domain_cap(backend: Backend) {
     let refused = app.get(&format!("/v1/presence?ids={}", ids(cap + 1))).await;
     let problem = crate::helpers::assert_problem(refused, 400, "invalid_parameter").await;
     assert_eq!(problem["parameter"], "ids");
+    let too_many: Vec<Uuid> = (0..=cap).map(|_| Uuid::now_v7()).collect();
+    let refused = app
+        .graphql_as(
+            "query($ids: [UUID!]!) { presence(ids: $ids) { accountId } }",
+            json!({ "ids": too_many }),
+            Some(&app.token),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "invalid_parameter",
+        "{refused}"
+    );
 }
 on_every_backend!(a_presence_query_asks_about_at_most_the_domain_cap);
