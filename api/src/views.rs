@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::graphql::global_id::global_id;
+use crate::graphql::global_id::{global_id, message_global_id};
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]
@@ -55,7 +55,12 @@ pub enum PresenceStatus {
 /// An account as support staff see it (never its password).
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
 pub struct Account {
-    pub id: Uuid,
+    /// Global id (Relay); use `uuid` with the REST API.
+    #[serde(skip)]
+    #[graphql(name = "id")]
+    pub global_id: ID,
+    #[serde(rename = "id")]
+    pub uuid: Uuid,
     pub email: String,
     pub display_name: String,
     pub role: Role,
@@ -68,7 +73,8 @@ pub struct Account {
 impl From<domain::accounts::Account> for Account {
     fn from(a: domain::accounts::Account) -> Self {
         Self {
-            id: a.id,
+            global_id: global_id("Account", a.id),
+            uuid: a.id,
             email: a.email,
             display_name: a.display_name,
             role: a.role.into(),
@@ -82,7 +88,12 @@ impl From<domain::accounts::Account> for Account {
 /// One audited action.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
 pub struct AuditEntry {
-    pub id: Uuid,
+    /// Global id (Relay); use `uuid` with the REST API.
+    #[serde(skip)]
+    #[graphql(name = "id")]
+    pub global_id: ID,
+    #[serde(rename = "id")]
+    pub uuid: Uuid,
     /// The account that acted.
     pub actor_id: Uuid,
     /// e.g. `account.disable`, `therapist.create`, `therapist.update`.
@@ -96,7 +107,8 @@ pub struct AuditEntry {
 impl From<domain::audit::AuditEntry> for AuditEntry {
     fn from(e: domain::audit::AuditEntry) -> Self {
         Self {
-            id: e.id,
+            global_id: global_id("AuditEntry", e.id),
+            uuid: e.id,
             actor_id: e.actor_id,
             action: e.action,
             target_type: e.target_type,
@@ -110,6 +122,10 @@ impl From<domain::audit::AuditEntry> for AuditEntry {
 /// One message; a deleted one keeps its seq, sender and times, with no body.
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
 pub struct Message {
+    /// Global id (Relay).
+    #[serde(skip)]
+    #[graphql(name = "id")]
+    pub global_id: ID,
     /// Position in the conversation: 1, 2, 3, … with no gaps, in commit order.
     pub seq: i64,
     pub sender_id: Uuid,
@@ -124,6 +140,7 @@ pub struct Message {
 impl From<domain::chat::Message> for Message {
     fn from(m: domain::chat::Message) -> Self {
         Self {
+            global_id: message_global_id(m.conversation_id, m.seq),
             seq: m.seq,
             sender_id: m.sender_id,
             client_msg_id: m.client_msg_id,
@@ -138,6 +155,7 @@ impl From<domain::chat::Message> for Message {
 impl From<domain::events::LiveMessage> for Message {
     fn from(m: domain::events::LiveMessage) -> Self {
         Self {
+            global_id: message_global_id(m.conversation_id, m.seq),
             seq: m.seq,
             sender_id: m.sender_id,
             client_msg_id: m.client_msg_id,
@@ -175,7 +193,12 @@ impl From<domain::chat::Member> for ConversationMember {
 #[derive(Debug, Clone, Serialize, ToSchema, SimpleObject)]
 #[graphql(complex)]
 pub struct Conversation {
-    pub id: Uuid,
+    /// Global id (Relay); use `uuid` with the REST API.
+    #[serde(skip)]
+    #[graphql(name = "id")]
+    pub global_id: ID,
+    #[serde(rename = "id")]
+    pub uuid: Uuid,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
@@ -191,7 +214,8 @@ pub struct Conversation {
 impl From<domain::chat::Conversation> for Conversation {
     fn from(c: domain::chat::Conversation) -> Self {
         Self {
-            id: c.id,
+            global_id: global_id("Conversation", c.id),
+            uuid: c.id,
             created_by: c.created_by,
             created_at: c.created_at,
             last_activity_at: c.last_activity_at,

@@ -123,7 +123,25 @@ impl AuditService {
                 |row: &entry::Model| EntryPosition(row.id),
             )
             .await?;
-        Ok(page.map(|row| AuditEntry {
+        Ok(page.map(AuditEntry::from))
+    }
+
+    /// One entry; admins only.
+    pub async fn get(&self, actor: &Actor, id: Uuid) -> Result<AuditEntry, DomainError> {
+        actor.require_admin("read the audit log")?;
+        entry::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(AuditEntry::from)
+            .ok_or(DomainError::NotFound {
+                entity: "audit entry",
+            })
+    }
+}
+
+impl From<entry::Model> for AuditEntry {
+    fn from(row: entry::Model) -> Self {
+        Self {
             id: row.id,
             actor_id: row.actor_id,
             action: row.action,
@@ -131,6 +149,6 @@ impl AuditService {
             target_id: row.target_id,
             request_id: row.request_id,
             created_at: row.created_at,
-        }))
+        }
     }
 }

@@ -25,6 +25,7 @@ mod metrics;
 mod problems;
 mod process;
 mod realtime;
+mod relay;
 mod sessions;
 mod shutdown;
 mod startup;

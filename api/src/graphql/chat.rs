@@ -29,7 +29,7 @@ impl views::Conversation {
         let page = connection_page(first, after, last, before);
         let page = state
             .chat
-            .messages_page(actor(ctx)?, self.id, page)
+            .messages_page(actor(ctx)?, self.uuid, page)
             .await
             .map_err(graphql_error)?;
         Ok(connection_of(page, views::Message::from, EmptyFields))
@@ -54,7 +54,7 @@ impl views::Conversation {
         .map_err(graphql_error)?;
         let window = state
             .chat
-            .window(actor(ctx)?, self.id, request)
+            .window(actor(ctx)?, self.uuid, request)
             .await
             .map_err(graphql_error)?;
         Ok(window.into())

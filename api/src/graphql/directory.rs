@@ -8,7 +8,7 @@ use super::connection::connection_page;
 use super::connection::{Connection, connection_of};
 use uuid::Uuid;
 
-use super::global_id::parse_global_id;
+use super::global_id::{GlobalKey, parse_global_id};
 use super::{actor, graphql_error, invalid_argument};
 use crate::state::AppState;
 use crate::views;
@@ -117,7 +117,7 @@ impl DirectoryQuery {
     /// One therapist, by global id or UUID; null when absent.
     async fn therapist(&self, ctx: &Context<'_>, id: ID) -> Result<Option<views::Therapist>> {
         let key = match parse_global_id(&id) {
-            Some((kind, key)) if kind == "Therapist" => key,
+            Some(GlobalKey::Object(kind, key)) if kind == "Therapist" => key,
             Some(_) => return Ok(None),
             None => id
                 .parse::<Uuid>()

@@ -32,6 +32,14 @@ impl AccountService {
     /// Page sizes of the account search.
     pub const ACCOUNT_PAGE: PageLimits = LIST_LIMITS;
 
+    /// One account: the caller's own, or any for support and admin.
+    pub async fn account(&self, actor: &Actor, id: Uuid) -> Result<Account, DomainError> {
+        if id != actor.account_id {
+            actor.require_staff("read another account")?;
+        }
+        self.load(id).await
+    }
+
     /// Accounts matching `filter`, by email; support and admin only.
     pub async fn list(
         &self,

@@ -51,6 +51,20 @@ impl ChatService {
         })
     }
 
+    /// Message `seq` of conversation `id`, as history shows it (members only).
+    pub async fn message(&self, actor: &Actor, id: Uuid, seq: i64) -> Result<Message, DomainError> {
+        let request = WindowRequest {
+            limit: 1,
+            anchor: Anchor::After(seq.saturating_sub(1)),
+        };
+        self.window(actor, id, request)
+            .await?
+            .items
+            .into_iter()
+            .find(|message| message.seq == seq)
+            .ok_or(DomainError::NotFound { entity: "message" })
+    }
+
     /// History as a cursor-paged list (the GraphQL connection): forward from the
     /// oldest message or a cursor, backward from the newest or a cursor, with exact
     /// flags on both sides.
