@@ -19,9 +19,12 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
     cfg.service(healthz).service(readyz);
 }
 
-/// Alive: 200 while the process can answer at all.
+/// Liveness probe
+///
+/// Alive: 200 while the process can answer at all. Needs no token.
 #[utoipa::path(
     tag = "operations",
+    security(),
     responses((status = 200, description = "The process is alive", body = HealthStatus))
 )]
 #[get("/healthz")]
@@ -29,10 +32,14 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthStatus { status: "ok" })
 }
 
-/// Ready: 200 when the database answers, 503 (with `Retry-After`) while it does not
-/// or once the node has begun to stop, so that a load balancer routes elsewhere.
+/// Readiness probe
+///
+/// Ready: 200 when the database answers; 503 (with `Retry-After`) while it does not or
+/// once the node has begun to stop, so that a load balancer routes elsewhere. Needs no
+/// token.
 #[utoipa::path(
     tag = "operations",
+    security(),
     responses(
         (status = 200, description = "The database answers", body = HealthStatus),
         (status = 503, description = "The database does not answer, or the node is stopping",

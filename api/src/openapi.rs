@@ -10,8 +10,13 @@ use utoipa_actix_web::AppExt;
     modifiers(&BearerScheme),
     info(
         title = "Therapist portal API",
-        description = "REST door of the therapist portal. Errors are RFC 9457 problem details with a stable `code`."
+        description = "REST door of the therapist portal. Errors are RFC 9457 problem details with a stable `code`.",
+        // Whoever runs this node: the document has no fixed address to name.
+        contact(name = "The operator of this portal")
     ),
+    // Relative, so the document works wherever it is served from (and schemathesis
+    // resolves it against the node it tests).
+    servers((url = "/", description = "The node that serves this document")),
     tags(
         (name = "auth", description = "Sign-up, sign-in and the caller's account"),
         (name = "directory", description = "Find therapists"),
@@ -20,7 +25,14 @@ use utoipa_actix_web::AppExt;
         (name = "admin", description = "Support tools: accounts, therapist profiles, audit log, export"),
         (name = "operations", description = "Health and readiness"),
     ),
-    components(schemas(crate::problem::Problem))
+    // Query parameters `$ref` these, and `IntoParams` registers no schema of its own.
+    components(schemas(
+        crate::problem::Problem,
+        crate::views::AcceptingStatus,
+        crate::views::MeetingMode,
+        crate::views::Role,
+        crate::rest::SortParam,
+    ))
 )]
 struct ApiDoc;
 
@@ -64,7 +76,32 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .service(utoipa_actix_web::scope("/v1").configure(crate::rest::configure))
         .split_for_parts();
     add_common_responses(&mut document);
+    reference_page_items(&mut document);
     document
+}
+
+/// utoipa copies a type parameter's whole schema into `Paged_<T>`; point `items` at
+/// `<T>` instead, so that a generated client has one type for a list item and a single
+/// resource.
+fn reference_page_items(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{ArrayBuilder, Schema};
+    use utoipa::openapi::{Ref, RefOr};
+
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    for (name, schema) in &mut components.schemas {
+        if let (Some(item), RefOr::T(Schema::Object(object))) =
+            (name.strip_prefix("Paged_"), schema)
+        {
+            object.properties.insert(
+                "items".to_owned(),
+                ArrayBuilder::new()
+                    .items(Ref::from_schema_name(item))
+                    .into(),
+            );
+        }
+    }
 }
 
 /// Documents the answers that middleware and extractors give on behalf of every

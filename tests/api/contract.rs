@@ -53,6 +53,11 @@ fn every_protected_operation_names_the_bearer_scheme_and_documents_401() {
     ];
     for (method, path, operation) in operations(&document) {
         if !path.starts_with("/v1/") || open.contains(&path.as_str()) {
+            assert_eq!(
+                operation["security"],
+                serde_json::json!([]),
+                "{method} {path} is public and says so (`security: []`)"
+            );
             continue;
         }
         assert_eq!(
@@ -119,6 +124,79 @@ fn every_schema_reference_resolves() {
         assert!(
             schemas.contains_key(name),
             "{name} is referenced but not defined"
+        );
+    }
+}
+
+#[test]
+fn every_operation_has_a_one_line_summary_and_a_description() {
+    for (method, path, operation) in operations(&document()) {
+        let summary = operation["summary"].as_str().unwrap_or_default();
+        assert!(
+            !summary.is_empty() && !summary.contains('\n'),
+            "{method} {path}: a one-line summary, not {summary:?}"
+        );
+        assert!(
+            operation["description"]
+                .as_str()
+                .is_some_and(|d| !d.trim().is_empty()),
+            "{method} {path} has a description"
+        );
+    }
+}
+
+/// The `$ref` of the JSON body of `status` of `method path`.
+fn body_ref(document: &Value, method: &str, path: &str, status: &str) -> String {
+    document["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+        ["$ref"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{method} {path} {status} refers to a schema"))
+        .to_owned()
+}
+
+/// The schema a `$ref` names.
+fn resolve<'a>(document: &'a Value, reference: &str) -> &'a Value {
+    let name = reference
+        .strip_prefix("#/components/schemas/")
+        .expect("a component reference");
+    &document["components"]["schemas"][name]
+}
+
+#[test]
+fn list_items_and_single_resources_share_one_schema_by_ref() {
+    let document = document();
+    for (list, single) in [
+        ("/v1/therapists", Some("/v1/therapists/{id}")),
+        ("/v1/conversations", Some("/v1/conversations/{id}")),
+        ("/v1/admin/accounts", None),
+        ("/v1/admin/audit", None),
+    ] {
+        let page = resolve(&document, &body_ref(&document, "get", list, "200"));
+        let item = page["properties"]["items"]["items"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the items of {list} are a $ref, not a copy: {page}"));
+        assert!(resolve(&document, item).is_object(), "{item} exists");
+        if let Some(single) = single {
+            assert_eq!(
+                body_ref(&document, "get", single, "200"),
+                item,
+                "{single} answers the item schema of {list}"
+            );
+        }
+    }
+    // Query enums are the body's enums, not copies.
+    let parameters = document["paths"]["/v1/therapists"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    for (name, schema) in [("accepting", "AcceptingStatus"), ("mode", "MeetingMode")] {
+        let parameter = parameters
+            .iter()
+            .find(|p| p["name"] == name)
+            .expect("the parameter");
+        assert_eq!(
+            parameter["schema"]["$ref"],
+            format!("#/components/schemas/{schema}"),
+            "{name}"
         );
     }
 }

@@ -27,14 +27,15 @@ pub struct ListAccountsQuery {
     pub limit: Option<i64>,
     pub after: Option<String>,
     pub before: Option<String>,
-    #[param(inline)]
     pub role: Option<views::Role>,
     pub disabled: Option<bool>,
     /// Case-insensitive start of the email.
     pub email_prefix: Option<String>,
 }
 
-/// Search accounts by email order (support and admin).
+/// Search accounts
+///
+/// Search accounts by email order (support and admin), one page at a time, by role, disabled state or email prefix.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -65,6 +66,8 @@ pub async fn list_accounts(
     Ok(paged_response(&request, page.map(views::Account::from)))
 }
 
+/// Disable an account
+///
 /// Disable an account: its sign-ins are revoked and its tokens stop working within
 /// seconds (support and admin; only admins disable staff).
 #[utoipa::path(
@@ -87,6 +90,8 @@ pub async fn disable_account(
     Ok(web::Json(account.into()))
 }
 
+/// Enable an account
+///
 /// Enable a disabled account again (support and admin; only admins enable staff).
 #[utoipa::path(
     tag = "admin",
@@ -142,6 +147,8 @@ pub struct CreateTherapistRequest {
     pub offers_in_person: bool,
 }
 
+/// Create a therapist account
+///
 /// Create a therapist account together with its directory profile (support and admin).
 #[utoipa::path(
     tag = "admin",
@@ -212,7 +219,10 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// Edit a therapist profile (support and admin).
+/// Edit a therapist profile
+///
+/// Edit a therapist profile (support and admin): only the fields present in the body
+/// change; `organisation_id: null` removes the organisation.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -249,7 +259,9 @@ pub async fn update_therapist(
     Ok(web::Json(therapist.into()))
 }
 
-/// The audit log, newest first (admins).
+/// Read the audit log
+///
+/// The audit log, newest first (admins), one page at a time.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -273,14 +285,16 @@ pub async fn list_audit(
     Ok(paged_response(&request, page.map(views::AuditEntry::from)))
 }
 
-/// The whole directory as NDJSON, one therapist per line in name order, streamed in
+/// Export the directory as NDJSON
+///
+/// The whole directory as NDJSON, one `TherapistDto` per line in name order, streamed in
 /// keyset batches: memory stays constant whatever the directory's size (support and
 /// admin).
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "One JSON therapist per line", body = views::Therapist, content_type = "application/x-ndjson"),
+        (status = 200, description = "The directory, one JSON `TherapistDto` per line", body = super::streams::TherapistExport, content_type = "application/x-ndjson"),
         (status = 403, description = "Not support staff", body = Problem, content_type = "application/problem+json"),
     ),
 )]

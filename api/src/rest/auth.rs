@@ -50,9 +50,13 @@ pub fn origin(request: &HttpRequest) -> Origin {
     }
 }
 
-/// Create a client account.
+/// Create a client account
+///
+/// Create a client account from an email, a password and a display name. Needs no
+/// token; sign in with `POST /v1/auth/login` afterwards.
 #[utoipa::path(
     tag = "auth",
+    security(),
     request_body = SignupRequest,
     responses(
         (status = 201, description = "The new account", body = views::Account),
@@ -80,9 +84,13 @@ pub async fn signup(
     Ok(HttpResponse::Created().json(views::Account::from(account)))
 }
 
-/// Sign in with email and password.
+/// Sign in
+///
+/// Sign in with email and password: a short-lived access token and a single-use refresh
+/// token. Needs no token.
 #[utoipa::path(
     tag = "auth",
+    security(),
     request_body = LoginRequest,
     responses(
         (status = 200, description = "A token pair", body = views::Tokens),
@@ -109,10 +117,13 @@ pub async fn login(
     Ok(web::Json(pair.into()))
 }
 
+/// Refresh the token pair
+///
 /// Trade a refresh token for a new pair. Each refresh token works once; presenting a
 /// spent one revokes every token of its sign-in.
 #[utoipa::path(
     tag = "auth",
+    security(),
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = views::Tokens),
@@ -128,10 +139,13 @@ pub async fn refresh(
     Ok(web::Json(pair.into()))
 }
 
+/// Sign out
+///
 /// Sign out: the refresh token and every token rotated from the same sign-in stop
 /// working. Access tokens expire on their own (15 minutes by default).
 #[utoipa::path(
     tag = "auth",
+    security(),
     request_body = RefreshRequest,
     responses((status = 204, description = "Signed out")),
 )]
@@ -144,7 +158,9 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The signed-in account.
+/// The signed-in account
+///
+/// The account the bearer token was issued to.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),

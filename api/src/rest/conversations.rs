@@ -100,7 +100,9 @@ pub struct WindowQuery {
 /// Path of one message.
 type MessagePath = web::Path<(Uuid, i64)>;
 
-/// Start a conversation (therapists, support and admins).
+/// Start a conversation
+///
+/// Start a conversation with the given members (therapists, support and admins).
 #[utoipa::path(
     tag = "chat",
     security(("bearer" = [])),
@@ -124,6 +126,8 @@ pub async fn start_conversation(
     Ok(HttpResponse::Created().json(views::Conversation::from(conversation)))
 }
 
+/// List the caller's conversations
+///
 /// The caller's conversations, most recently active first, with unread counts and a
 /// preview of the newest message.
 #[utoipa::path(
@@ -152,6 +156,8 @@ pub async fn list_conversations(
     ))
 }
 
+/// Get a conversation
+///
 /// One conversation's metadata. Non-members get 404.
 #[utoipa::path(
     tag = "chat",
@@ -171,6 +177,8 @@ pub async fn get_conversation(
     Ok(web::Json(state.chat.get(&actor, *id).await?.into()))
 }
 
+/// Read a window of history
+///
 /// A window of history: the newest `limit` messages, or those `before` or `after` a
 /// seq, or `around` one. Its cost does not depend on the length of the conversation.
 #[utoipa::path(
@@ -205,6 +213,8 @@ pub async fn list_messages(
     ))
 }
 
+/// Send a message
+///
 /// Send a message. Idempotent by `client_msg_id`: 201 when stored now, 200 with the
 /// stored message for a retry, 422 when the id was used for another body.
 #[utoipa::path(
@@ -239,6 +249,8 @@ pub async fn send_message(
     Ok(response.json(views::Message::from(sent.message)))
 }
 
+/// Edit a message
+///
 /// Edit one of the caller's messages; history shows the latest body.
 #[utoipa::path(
     tag = "chat",
@@ -268,6 +280,8 @@ pub async fn edit_message(
     Ok(web::Json(message.into()))
 }
 
+/// Delete a message
+///
 /// Delete one of the caller's messages: it stays as a tombstone in its seq.
 #[utoipa::path(
     tag = "chat",
@@ -290,6 +304,8 @@ pub async fn delete_message(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Move the read marker
+///
 /// Move the caller's read marker forward (never back).
 #[utoipa::path(
     tag = "chat",

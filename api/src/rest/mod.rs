@@ -6,8 +6,11 @@ mod auth;
 mod conversations;
 mod paging;
 mod realtime;
+mod streams;
 mod therapists;
 mod validators;
+
+pub(crate) use therapists::SortParam;
 
 pub use validators::mark_coding;
 

@@ -9,17 +9,16 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use domain::DomainError;
-use domain::accounts::SessionEnd;
 use domain::events::{Delivery, Event};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::streams::{EmptyEventData, EventStream, ServerSentEvent};
 use crate::auth::{Authenticated, SessionCredentials};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
-use crate::views;
 use crate::views::PresenceStatus;
 
 /// A comment line this often keeps proxies from closing an idle stream, and lets the
@@ -53,6 +52,8 @@ pub struct PresenceQuery {
     pub ids: String,
 }
 
+/// Set the caller's presence
+///
 /// Set the caller's presence. Costs no database work; reaches only online contacts.
 #[utoipa::path(
     tag = "realtime",
@@ -72,6 +73,8 @@ pub async fn set_presence(
     })
 }
 
+/// Get contacts' presence
+///
 /// Presence of the given accounts; those that are not the caller's contacts (people
 /// sharing a conversation) are simply absent.
 #[utoipa::path(
@@ -111,55 +114,6 @@ pub async fn get_presence(
     }))
 }
 
-/// One SSE frame for `event`; message events carry `id: <conversation>:<seq>` so a
-/// reconnecting client can resume with `Last-Event-ID`.
-fn frame(event: &Event) -> Option<String> {
-    let (name, data) = match event {
-        Event::MessageCreated { message } => {
-            return Some(message_frame(
-                "message_created",
-                message.conversation_id,
-                message.clone().into(),
-            ));
-        }
-        Event::MessageEdited { message } => {
-            return Some(message_frame(
-                "message_edited",
-                message.conversation_id,
-                message.clone().into(),
-            ));
-        }
-        Event::MessageDeleted {
-            conversation_id,
-            seq,
-        } => (
-            "message_deleted",
-            serde_json::json!({ "conversation_id": conversation_id, "seq": seq }),
-        ),
-        Event::ReadMarker {
-            conversation_id,
-            account_id,
-            seq,
-        } => (
-            "read_marker",
-            serde_json::json!({ "conversation_id": conversation_id, "account_id": account_id, "seq": seq }),
-        ),
-        Event::Presence { account_id, status } => (
-            "presence",
-            serde_json::json!({ "account_id": account_id, "status": PresenceStatus::from(*status) }),
-        ),
-        Event::MembershipChanged { .. } => return None,
-    };
-    Some(format!("event: {name}\ndata: {data}\n\n"))
-}
-
-/// The frame of a message event, with the id a reconnect resumes from.
-fn message_frame(name: &str, conversation_id: Uuid, message: views::Message) -> String {
-    let id = format!("{conversation_id}:{}", message.seq);
-    let data = serde_json::json!({ "conversation_id": conversation_id, "message": message });
-    format!("id: {id}\nevent: {name}\ndata: {data}\n\n")
-}
-
 /// Whether `event` is a new message the replay, which reached `seq` of
 /// `conversation`, has already sent.
 fn already_sent(event: &Event, (conversation, seq): (Uuid, i64)) -> bool {
@@ -167,15 +121,8 @@ fn already_sent(event: &Event, (conversation, seq): (Uuid, i64)) -> bool {
         if message.conversation_id == conversation && message.seq <= seq)
 }
 
-/// The `event: reauthenticate` frame that ends a stream whose credentials ended.
-fn reauthenticate(end: SessionEnd) -> String {
-    let reason = match end {
-        SessionEnd::Expired => "expired",
-        SessionEnd::Revoked => "revoked",
-    };
-    format!("event: reauthenticate\ndata: {{\"reason\":\"{reason}\"}}\n\n")
-}
-
+/// Stream the caller's events (SSE)
+///
 /// The signed-in user's events as Server-Sent Events: new, edited and deleted
 /// messages, read markers and contacts' presence. While the stream is open the user
 /// is online. With `Last-Event-ID` (`<conversation>:<seq>`), missed messages are
@@ -191,7 +138,7 @@ fn reauthenticate(end: SessionEnd) -> String {
     security(("bearer" = [])),
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
     responses(
-        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
+        (status = 200, description = "An event stream of `ServerSentEvent` frames, until `resync`, `reconnect` or `reauthenticate`", content_type = "text/event-stream", body = EventStream),
         (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -217,11 +164,7 @@ pub async fn events(
         replayed = Some((conversation, seq));
         for message in state.chat.replay(actor, conversation, seq).await? {
             replayed = Some((conversation, message.seq));
-            replay.push(message_frame(
-                "message_created",
-                conversation,
-                message.into(),
-            ));
+            replay.push(ServerSentEvent::message_created(conversation, message.into()).frame());
         }
     }
     let live = subscriber.into_stream().map(move |delivery| {
@@ -231,8 +174,10 @@ pub async fn events(
             Delivery::Event(event) if replayed.is_some_and(|up_to| already_sent(&event, up_to)) => {
                 String::new()
             }
-            Delivery::Event(event) => frame(&event).unwrap_or_default(),
-            Delivery::Resync => "event: resync\ndata: {}\n\n".to_owned(),
+            Delivery::Event(event) => ServerSentEvent::of(&event)
+                .map(|frame| frame.frame())
+                .unwrap_or_default(),
+            Delivery::Resync => ServerSentEvent::Resync(EmptyEventData {}).frame(),
         }
     });
     // `None` marks the end of the live stream (a resync): the response ends with it.
@@ -243,10 +188,7 @@ pub async fn events(
     });
     // When the node stops: a reconnect hint, then the end of the stream.
     let stopping = stream::once(state.shutdown.started()).flat_map(|()| {
-        let hint = format!(
-            "retry: {}\nevent: reconnect\ndata: {{}}\n\n",
-            crate::shutdown::RECONNECT_AFTER_MS
-        );
+        let hint = ServerSentEvent::Reconnect(EmptyEventData {}).frame();
         stream::iter([Some(hint), None])
     });
     // When the credentials end: nothing more, then the reauthenticate frame.
@@ -254,7 +196,11 @@ pub async fn events(
     let session_end = state.accounts.session_end(&credentials);
     let mark_ended = ended.clone();
     let credentials_end = async move { mark_ended.set(Some(session_end.await)) };
-    let last_word = stream::once(async move { ended.get().map(reauthenticate) });
+    let last_word = stream::once(async move {
+        ended
+            .get()
+            .map(|end| ServerSentEvent::reauthenticate(end).frame())
+    });
     let body = stream::iter(replay.into_iter().map(Some))
         .chain(stream::select(stream::select(live, keepalive), stopping))
         .take_while(|frame| std::future::ready(frame.is_some()))

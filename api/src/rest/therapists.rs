@@ -38,7 +38,6 @@ pub struct ListTherapistsQuery {
     /// Cursor: the page before this one (`page.prev_cursor`). Not with `after`.
     pub before: Option<String>,
     /// Order (default `name`).
-    #[param(inline)]
     pub sort: Option<SortParam>,
     /// Specialty code, e.g. `anxiety`.
     #[param(min_length = 1, max_length = 64)]
@@ -54,15 +53,17 @@ pub struct ListTherapistsQuery {
     pub country: Option<String>,
     /// Organisation id.
     pub organisation: Option<Uuid>,
-    #[param(inline)]
+    /// Whether the therapist takes new clients.
     pub accepting: Option<AcceptingStatus>,
-    #[param(inline)]
+    /// How the client wants to meet.
     pub mode: Option<MeetingMode>,
     /// Case-insensitive prefix of the name.
     #[param(min_length = 1, max_length = 200)]
     pub q: Option<String>,
 }
 
+/// List therapists
+///
 /// List therapists, one page at a time, in the requested order. Every therapist is
 /// reachable by following `next_cursor`; there is no cap.
 #[utoipa::path(
@@ -109,7 +110,10 @@ pub async fn list_therapists(
     Ok(paged_response(&request, page.map(views::Therapist::from)))
 }
 
-/// One therapist's profile.
+/// Get a therapist
+///
+/// One therapist's public profile, with a strong `ETag`: `If-None-Match` naming the
+/// current one is answered 304.
 #[utoipa::path(
     tag = "directory",
     security(("bearer" = [])),

@@ -1,0 +1,213 @@
+//! The streamed bodies of the REST API: the frames of `GET /v1/events`, one type per
+//! event, serialised to write the frame and documented by the same derive (so the
+//! OpenAPI schema is what is sent), and the NDJSON export's documented shape.
+
+use domain::accounts::SessionEnd;
+use domain::events::Event;
+use serde::Serialize;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
+use uuid::Uuid;
+
+use super::realtime::AccountPresence;
+use crate::shutdown::RECONNECT_AFTER_MS;
+use crate::views::{self, PresenceStatus};
+
+/// `data` of `message_created` and `message_edited`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageEventData {
+    pub conversation_id: Uuid,
+    pub message: views::Message,
+}
+
+/// `data` of `message_deleted`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageDeletedData {
+    pub conversation_id: Uuid,
+    pub seq: i64,
+}
+
+/// `data` of `read_marker`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadMarkerData {
+    pub conversation_id: Uuid,
+    pub account_id: Uuid,
+    /// The newest seq the member has read.
+    pub seq: i64,
+}
+
+/// `data` of `resync` and `reconnect`: `{}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmptyEventData {}
+
+/// Why a stream ended for its credentials.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReauthenticateReason {
+    /// The access token expired: refresh it and reconnect.
+    Expired,
+    /// The sign-in ended or the account was disabled: sign in again.
+    Revoked,
+}
+
+/// `data` of `reauthenticate`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReauthenticateData {
+    pub reason: ReauthenticateReason,
+}
+
+/// One frame of the event stream: `event` is its SSE event name, `data` its JSON.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum ServerSentEvent {
+    /// A new message; the frame's `id` is `<conversation>:<seq>`.
+    #[schema(title = "MessageCreatedEvent")]
+    MessageCreated(MessageEventData),
+    /// An edited message; the frame's `id` is `<conversation>:<seq>`.
+    #[schema(title = "MessageEditedEvent")]
+    MessageEdited(MessageEventData),
+    /// A message became a tombstone.
+    #[schema(title = "MessageDeletedEvent")]
+    MessageDeleted(MessageDeletedData),
+    /// A member's read marker moved.
+    #[schema(title = "ReadMarkerEvent")]
+    ReadMarker(ReadMarkerData),
+    /// A contact's presence changed.
+    #[schema(title = "PresenceEvent")]
+    Presence(AccountPresence),
+    /// The client fell too far behind and the stream ends: reload from the last seq
+    /// held without a hole, and reconnect.
+    #[schema(title = "ResyncEvent")]
+    Resync(EmptyEventData),
+    /// The node stops and the stream ends: reconnect after the frame's `retry:` delay,
+    /// with `Last-Event-ID`.
+    #[schema(title = "ReconnectEvent")]
+    Reconnect(EmptyEventData),
+    /// The credentials ended; nothing follows.
+    #[schema(title = "ReauthenticateEvent")]
+    Reauthenticate(ReauthenticateData),
+}
+
+impl ServerSentEvent {
+    /// The frame for a hub event; `None` for events clients never see.
+    pub fn of(event: &Event) -> Option<Self> {
+        Some(match event {
+            Event::MessageCreated { message } => {
+                Self::message_created(message.conversation_id, message.clone().into())
+            }
+            Event::MessageEdited { message } => Self::MessageEdited(MessageEventData {
+                conversation_id: message.conversation_id,
+                message: message.clone().into(),
+            }),
+            Event::MessageDeleted {
+                conversation_id,
+                seq,
+            } => Self::MessageDeleted(MessageDeletedData {
+                conversation_id: *conversation_id,
+                seq: *seq,
+            }),
+            Event::ReadMarker {
+                conversation_id,
+                account_id,
+                seq,
+            } => Self::ReadMarker(ReadMarkerData {
+                conversation_id: *conversation_id,
+                account_id: *account_id,
+                seq: *seq,
+            }),
+            Event::Presence { account_id, status } => Self::Presence(AccountPresence {
+                account_id: *account_id,
+                status: PresenceStatus::from(*status),
+            }),
+            Event::MembershipChanged { .. } => return None,
+        })
+    }
+
+    pub fn message_created(conversation_id: Uuid, message: views::Message) -> Self {
+        Self::MessageCreated(MessageEventData {
+            conversation_id,
+            message,
+        })
+    }
+
+    pub fn reauthenticate(end: SessionEnd) -> Self {
+        let reason = match end {
+            SessionEnd::Expired => ReauthenticateReason::Expired,
+            SessionEnd::Revoked => ReauthenticateReason::Revoked,
+        };
+        Self::Reauthenticate(ReauthenticateData { reason })
+    }
+
+    /// The text of the frame: `retry:` before a reconnect, `id:` on message events
+    /// (what a reconnect sends back as `Last-Event-ID`), then `event:` and `data:`.
+    pub fn frame(&self) -> String {
+        let mut frame = String::new();
+        match self {
+            Self::MessageCreated(data) | Self::MessageEdited(data) => {
+                let (conversation, seq) = (data.conversation_id, data.message.seq);
+                frame.push_str(&format!("id: {conversation}:{seq}\n"));
+            }
+            Self::Reconnect(_) => frame.push_str(&format!("retry: {RECONNECT_AFTER_MS}\n")),
+            _ => {}
+        }
+        let tagged = serde_json::to_value(self).expect("frames serialise");
+        let name = tagged["event"].as_str().expect("a tagged frame");
+        frame.push_str(&format!("event: {name}\ndata: {}\n\n", tagged["data"]));
+        frame
+    }
+}
+
+/// Documents a text body whose content is a sequence of `item`s, so that generators
+/// hand it over as text instead of parsing it as one JSON value.
+fn text_sequence(media_type: &str, item: &str, description: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .content_media_type(media_type)
+        .content_schema(Some(ArrayBuilder::new().items(Ref::from_schema_name(item))))
+        .into()
+}
+
+/// The body of `GET /v1/events`.
+pub struct EventStream;
+
+impl PartialSchema for EventStream {
+    fn schema() -> RefOr<Schema> {
+        text_sequence(
+            "text/event-stream",
+            &ServerSentEvent::name(),
+            "Server-Sent Events: frames of `event:` (the name), `data:` (one line of JSON) \
+             and, on message events, `id: <conversation>:<seq>` (send it back as \
+             `Last-Event-ID`); `reconnect` comes after `retry: <ms>`. Lines starting with \
+             `:` are keep-alive comments. Each frame is a `ServerSentEvent`.",
+        )
+    }
+}
+
+impl ToSchema for EventStream {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((ServerSentEvent::name().into(), ServerSentEvent::schema()));
+        <ServerSentEvent as ToSchema>::schemas(schemas);
+    }
+}
+
+/// The body of the directory export.
+pub struct TherapistExport;
+
+impl PartialSchema for TherapistExport {
+    fn schema() -> RefOr<Schema> {
+        text_sequence(
+            "application/x-ndjson",
+            &views::Therapist::name(),
+            "Newline-delimited JSON: one `TherapistDto` per line, each ended by `\\n`.",
+        )
+    }
+}
+
+impl ToSchema for TherapistExport {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((views::Therapist::name().into(), views::Therapist::schema()));
+        <views::Therapist as ToSchema>::schemas(schemas);
+    }
+}
