@@ -112,9 +112,18 @@ fn graphiql_page() -> String {
             subscriptionUrl: subscriptionUrl.toString(),
           }}),
           defaultEditorToolsVisibility: true,
-          visiblePlugin: explorer === 'docs' ? 'Documentation Explorer' : undefined,
         }})
       );
+      // GraphiQL 4 decides on its first render that the pane is hidden, whatever
+      // `visiblePlugin` says; its own sidebar button is what shows it.
+      if (explorer === 'docs') {{
+        const open = () => {{
+          const button = document.querySelector(
+            '.graphiql-sidebar button[aria-label="Show Documentation Explorer"]');
+          button ? button.click() : requestAnimationFrame(open);
+        }};
+        open();
+      }}
     </script>
   </body>
 </html>

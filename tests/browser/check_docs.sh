@@ -3,6 +3,7 @@
 # real `portal serve` on a temp SQLite database, with every host but 127.0.0.1
 # unresolvable, and checks the rendered pages: proof that both work with no CDN.
 # Usage: tests/browser/check_docs.sh [path/to/portal]   (default: target/debug/portal)
+# Needs node and npm; GRAPHIQL_SCREENSHOTS=DIR keeps a screenshot of a failed GraphiQL step.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -49,6 +50,20 @@ expect "$work/explorer.html" 'graphiql-doc-explorer' "GraphiQL opens its docs ex
 expect "$work/explorer.html" 'TherapistConnection' "the docs explorer lists the schema's types"
 if grep -q 'nested too deep' "$work/explorer.html"; then
   echo "check_docs: FAILED: GraphiQL's introspection was refused as too deep" >&2
+  failed=1
+fi
+
+# --dump-dom cannot type or tell a shown pane from a hidden one: drive GraphiQL as a person
+# would, with playwright-core (pinned, kept outside the repo, no browser download of its own).
+playwright_version=1.65.1
+node_prefix=${XDG_CACHE_HOME:-$HOME/.cache}/portal-browser/node
+if [[ $(cat "$node_prefix/node_modules/playwright-core/package.json" 2>/dev/null) != *"\"version\": \"$playwright_version\""* ]] &&
+  ! PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$node_prefix" --no-audit --no-fund \
+    --loglevel=error "playwright-core@$playwright_version" >&2; then
+  echo "check_docs: FAILED: npm could not install playwright-core@$playwright_version" >&2
+  failed=1
+elif ! PORTAL_BROWSER_NODE=$node_prefix CHROMIUM=$browser timeout 120 node tests/browser/graphiql.mjs "$base"; then
+  echo "check_docs: FAILED: GraphiQL in a driven browser (graphiql: lines above)" >&2
   failed=1
 fi
 
