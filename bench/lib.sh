@@ -12,6 +12,8 @@ export PORTAL_AUTH_RATE_PER_IP=100000000 PORTAL_AUTH_RATE_PER_EMAIL=100000000 PO
 PIDS=()
 
 build() {
+  # The load generator and pgbench come from Debian's packages; a new machine may lack wrk.
+  command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk >&2
   cargo build --release --locked --bin portal --bin portal-bench >&2
 }
 
