@@ -9,6 +9,7 @@ pub mod config;
 mod cors;
 mod docs;
 mod drain;
+mod gzip;
 pub mod graphql;
 mod health;
 pub mod metrics;
@@ -166,6 +167,7 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(problem::fill_empty_error))
                 .wrap(from_fn(metrics::track))
                 .wrap(from_fn(auth::with_request_id))
+                .wrap(from_fn(gzip::in_place))
                 // Outermost, so what is compressed is the answer as sent.
                 .wrap(Compress::default())
                 .wrap(from_fn(rest::mark_coding))
