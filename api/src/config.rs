@@ -129,6 +129,30 @@ pub struct Config {
     /// lowest CPU priority, so a login storm does not take cores from other requests.
     #[arg(long, env = "PORTAL_HASHING_CONCURRENCY")]
     pub hashing_concurrency: Option<usize>,
+    /// VAPID private key that signs Web Push requests: the 32-byte P-256 scalar,
+    /// base64url. Required unless the bind address is loopback, where a random one is
+    /// generated with a warning (browser subscriptions then end with the process).
+    #[arg(long, env = "PORTAL_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<Secret>,
+    /// Milliseconds a recipient has to read a message before it is pushed to them:
+    /// an app with the conversation open does not buzz.
+    #[arg(long, env = "PORTAL_PUSH_DELAY_MS", default_value_t = 3_000)]
+    pub push_delay_ms: u64,
+    /// Seconds after which a push not yet delivered is dropped (and counted).
+    #[arg(long, env = "PORTAL_PUSH_MAX_AGE_SECS", default_value_t = 3_600)]
+    pub push_max_age_secs: u64,
+    /// The VAPID `sub` claim: a contact push services can reach the operator at
+    /// (`mailto:` or `https:`).
+    #[arg(
+        long,
+        env = "PORTAL_VAPID_SUBJECT",
+        default_value = "mailto:push-operator@localhost"
+    )]
+    pub vapid_subject: String,
+    /// Accept `http://` Web Push endpoints on loopback and send to loopback
+    /// addresses. For tests only: a deployment never needs it.
+    #[arg(long, env = "PORTAL_PUSH_ALLOW_LOOPBACK", default_value_t = false)]
+    pub push_allow_loopback: bool,
 }
 
 impl Config {
@@ -182,6 +206,43 @@ impl Config {
                 per_email_ceiling_per_minute: self.auth_rate_per_email_ceiling,
             },
             hashing_concurrency: self.hashing_concurrency.unwrap_or(cores),
+        })
+    }
+}
+
+impl Config {
+    /// Push settings, with the VAPID key resolved as the JWT key is: the configured
+    /// one, or a random one on a loopback bind; refused elsewhere.
+    pub fn push_settings(&self) -> Result<domain::push::PushSettings, String> {
+        if !(self.vapid_subject.starts_with("mailto:")
+            || self.vapid_subject.starts_with("https://"))
+        {
+            return Err("PORTAL_VAPID_SUBJECT must be a mailto: or https:// contact".to_owned());
+        }
+        let vapid = match &self.vapid_private_key {
+            Some(key) => domain::push::VapidKey::from_base64url(&key.0)
+                .map_err(|e| format!("PORTAL_VAPID_PRIVATE_KEY: {e}"))?,
+            None if self.bind.ip().is_loopback() => {
+                tracing::warn!(
+                    "PORTAL_VAPID_PRIVATE_KEY is not set: using a random key; browser push subscriptions stop working when this process restarts"
+                );
+                domain::push::VapidKey::random()
+            }
+            None => {
+                return Err(format!(
+                    "PORTAL_VAPID_PRIVATE_KEY must be set to serve on {} (only a loopback bind may run without it)",
+                    self.bind
+                ));
+            }
+        };
+        Ok(domain::push::PushSettings {
+            vapid,
+            fcm_configured: false,
+            apns_configured: false,
+            allow_loopback: self.push_allow_loopback,
+            read_delay: std::time::Duration::from_millis(self.push_delay_ms),
+            max_age: std::time::Duration::from_secs(self.push_max_age_secs),
+            vapid_subject: self.vapid_subject.clone(),
         })
     }
 }

@@ -9,8 +9,8 @@ pub mod config;
 mod cors;
 mod docs;
 mod drain;
-mod gzip;
 pub mod graphql;
+mod gzip;
 mod health;
 pub mod metrics;
 pub mod openapi;
@@ -52,6 +52,9 @@ use crate::state::AppState;
 /// Therapists `--demo` puts in an empty database: well past the old cap of 1000.
 const DEMO_THERAPISTS: u64 = 5_000;
 
+/// Connections of the push dispatcher's own pool (it claims, reads and settles).
+const PUSH_CONNECTIONS: u32 = 2;
+
 /// Why `portal` could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -82,6 +85,7 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         config.check_exposure().map_err(StartupError::Config)?;
         let account_settings = config.account_settings().map_err(StartupError::Config)?;
+        let push_settings = config.push_settings().map_err(StartupError::Config)?;
         let cors_origins = config.cors_origins().map_err(StartupError::Config)?;
         // Bind first: a taken port fails the start before any migration or seeding.
         let listener = TcpListener::bind(config.bind)?;
@@ -123,10 +127,18 @@ impl Application {
             storage,
             cursor_key,
             account_settings,
+            push_settings,
             hub,
             cors_origins.clone(),
         )?;
         let shutdown = state.shutdown.clone();
+        let dispatch = Storage::connect_with_deadline(
+            &config.database_url,
+            PUSH_CONNECTIONS,
+            Duration::from_millis(config.db_statement_timeout_ms),
+        )
+        .await?;
+        tokio::spawn(state.push.dispatcher(dispatch.db).run(shutdown.started()));
         let schema = graphql::build_schema(state.clone());
         let (upgrade_state, upgrade_schema) = (state.clone(), schema.clone());
         let openapi = web::Data::new(openapi::document_json());

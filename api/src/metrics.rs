@@ -26,6 +26,8 @@ use sea_orm::DbBackend;
 
 use crate::state::AppState;
 
+mod push;
+
 /// Upper bounds (seconds) of the latency buckets: 5 ms to 10 s.
 const LATENCY_BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -56,12 +58,13 @@ struct Inner {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    outbox: push::OutboxFigures,
 }
 
 impl Metrics {
     /// A registry with every metric of `portal`, reading pool and statement figures
     /// from `storage` and the real-time counters from `hub` at each scrape.
-    pub fn new(storage: Storage, hub: Hub) -> Self {
+    pub fn new(storage: Storage, hub: Hub, push: domain::push::PushCounters) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -84,10 +87,13 @@ impl Metrics {
         );
         registry.register_collector(Box::new(StorageCollector(storage)));
         registry.register_collector(Box::new(HubCollector(hub)));
+        let outbox = push::OutboxFigures::default();
+        registry.register_collector(Box::new(push::OutboxCollector(outbox.clone(), push)));
         Self(Arc::new(Inner {
             registry,
             requests,
             latency,
+            outbox,
         }))
     }
 
@@ -169,6 +175,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    match state.push.outbox_stats().await {
+        Ok(stats) => state.metrics.0.outbox.record(stats),
+        Err(err) => tracing::warn!(error = %err, "the push outbox could not be read for /metrics"),
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render())

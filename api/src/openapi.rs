@@ -22,6 +22,7 @@ use utoipa_actix_web::AppExt;
         (name = "directory", description = "Find therapists"),
         (name = "chat", description = "Conversations and messages"),
         (name = "realtime", description = "Presence and the event stream"),
+        (name = "push", description = "Devices that get a push when a message arrives, and muting"),
         (name = "admin", description = "Support tools: accounts, therapist profiles, audit log, export"),
         (name = "operations", description = "Health and readiness"),
     ),

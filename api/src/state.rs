@@ -7,6 +7,7 @@ use domain::cursor::CursorKey;
 use domain::database::Storage;
 use domain::directory::DirectoryService;
 use domain::events::Hub;
+use domain::push::{PushService, PushSettings};
 
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
@@ -19,6 +20,7 @@ pub struct AppState {
     pub accounts: AccountService,
     pub audit: AuditService,
     pub chat: ChatService,
+    pub push: PushService,
     pub hub: Hub,
     /// Browser origins allowed besides the server's own.
     pub allowed_origins: Vec<String>,
@@ -35,16 +37,23 @@ impl AppState {
         storage: Storage,
         cursor_key: CursorKey,
         accounts: AccountSettings,
+        push: PushSettings,
         hub: Hub,
         allowed_origins: Vec<String>,
     ) -> Result<Self, domain::DomainError> {
         let db = storage.db.clone();
+        let push_service = PushService::new(db.clone(), push.clone());
         Ok(Self {
             directory: DirectoryService::new(db.clone(), cursor_key.clone()),
             accounts: AccountService::new(db.clone(), cursor_key.clone(), accounts)?,
             audit: AuditService::new(db.clone(), cursor_key.clone()),
-            chat: ChatService::new(db, cursor_key, hub.clone()),
-            metrics: Metrics::new(storage.clone(), hub.clone()),
+            chat: ChatService::new(db.clone(), cursor_key, hub.clone(), push.outbox()),
+            metrics: Metrics::new(
+                storage.clone(),
+                hub.clone(),
+                push_service.counters().clone(),
+            ),
+            push: push_service,
             hub,
             allowed_origins,
             storage,

@@ -10,6 +10,10 @@ use uuid::Uuid;
 
 use crate::graphql::global_id::{global_id, message_global_id};
 
+mod push;
+
+pub use push::{NotificationSettings, PushSubscription};
+
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]
 #[serde(rename_all = "snake_case")]

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod limits;
 pub mod page;
+pub mod push;
 pub mod seed;
 mod sql;
 mod text;

@@ -64,3 +64,21 @@ pub const MAX_MEMBERS: usize = 20;
 
 /// Account ids in one presence query.
 pub const MAX_PRESENCE_IDS: usize = 100;
+
+/// Push subscriptions (devices) of one account.
+pub const MAX_PUSH_SUBSCRIPTIONS: usize = 20;
+
+/// A Web Push endpoint URL.
+pub const PUSH_ENDPOINT: Length = Length { min: 1, max: 2_048 };
+
+/// An FCM registration token.
+pub const FCM_TOKEN: Length = Length {
+    min: 32,
+    max: 4_096,
+};
+
+/// An APNs device token, in hex.
+pub const APNS_TOKEN: Length = Length { min: 64, max: 200 };
+
+/// An APNs topic: the app's bundle id.
+pub const APNS_TOPIC: Length = Length { min: 3, max: 255 };

@@ -10,6 +10,7 @@ mod columns;
 mod m20261126_000001_create_directory;
 mod m20261126_000002_create_accounts;
 mod m20261126_000003_create_chat;
+mod m20261203_000004_create_push;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_directory::Migration),
             Box::new(m20261126_000002_create_accounts::Migration),
             Box::new(m20261126_000003_create_chat::Migration),
+            Box::new(m20261203_000004_create_push::Migration),
         ]
     }
 }

@@ -24,6 +24,7 @@ mod logs;
 mod metrics;
 mod problems;
 mod process;
+mod push;
 mod realtime;
 mod relay;
 mod sessions;

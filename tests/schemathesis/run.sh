@@ -14,9 +14,11 @@ command -v schemathesis >/dev/null 2>&1 || { echo "schemathesis: not installed (
 
 source tests/lib/throwaway_portal.sh
 # The request and sign-in rate limits are off: a 429 is documented, but the point is
-# to reach the handlers.
+# to reach the handlers. No push comes due while it runs: the endpoints it registers
+# are made up, and are never contacted.
 serve_throwaway schemathesis "$portal" PORTAL_RATE_LIMIT_PER_SECOND=0 \
-  PORTAL_AUTH_RATE_PER_IP=1000000 PORTAL_AUTH_RATE_PER_EMAIL=1000000 -- --demo
+  PORTAL_AUTH_RATE_PER_IP=1000000 PORTAL_AUTH_RATE_PER_EMAIL=1000000 \
+  PORTAL_PUSH_DELAY_MS=86400000 -- --demo
 
 token=$(curl -fsS "$base/v1/auth/login" -H 'content-type: application/json' \
   -d '{"email":"admin@demo.example","password":"portal-demo-password"}' |

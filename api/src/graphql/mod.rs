@@ -10,6 +10,7 @@ mod depth;
 mod directory;
 pub(crate) mod global_id;
 mod limits;
+mod push;
 mod realtime;
 mod relay;
 pub(crate) mod websocket;
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     accounts::AccountQuery,
     admin::AdminQuery,
     chat::ChatQuery,
+    push::PushQuery,
     realtime::RealtimeQuery,
 );
 
@@ -47,6 +49,7 @@ pub struct MutationRoot(
     accounts::AccountMutation,
     admin::AdminMutation,
     chat::ChatMutation,
+    push::PushMutation,
     realtime::RealtimeMutation,
 );
 

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod conversations;
 mod paging;
+mod push;
 mod realtime;
 mod streams;
 mod therapists;
@@ -42,6 +43,12 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(conversations::edit_message)
         .service(conversations::delete_message)
         .service(conversations::mark_read)
+        .service(push::register_subscription)
+        .service(push::list_subscriptions)
+        .service(push::delete_subscription)
+        .service(push::vapid_public_key)
+        .service(push::get_notifications)
+        .service(push::set_notifications)
         .service(realtime::set_presence)
         .service(realtime::get_presence)
         .service(realtime::events);

@@ -102,6 +102,7 @@ impl ChatService {
             last_read_seq: Set(0),
             last_activity_at: Set(now),
             joined_at: Set(now),
+            muted: Set(false),
         }))
         .exec_without_returning(&txn)
         .await?;

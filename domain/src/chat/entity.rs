@@ -35,6 +35,8 @@ pub mod member {
         /// A copy of the conversation's, so each member's list is one index range.
         pub last_activity_at: DateTimeUtc,
         pub joined_at: DateTimeUtc,
+        /// No push for this member's conversation when set.
+        pub muted: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

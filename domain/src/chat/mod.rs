@@ -7,6 +7,7 @@ mod contacts;
 mod conversations;
 mod entity;
 mod history;
+mod muting;
 mod revisions;
 mod sending;
 mod window;
@@ -28,6 +29,7 @@ use crate::actor::{Actor, Role};
 use crate::cursor::CursorKey;
 use crate::database::Db;
 use crate::events::Hub;
+use crate::push::Outbox;
 
 /// A message as members see it; a deleted one keeps its place with no body.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -127,6 +129,7 @@ pub struct ChatService {
     db: Db,
     cursors: CursorKey,
     hub: Hub,
+    outbox: Outbox,
     gates: Arc<Mutex<HashMap<Uuid, Weak<tokio::sync::Mutex<()>>>>>,
 }
 
@@ -134,12 +137,14 @@ pub struct ChatService {
 const PRUNE_GATES_ABOVE: usize = 10_000;
 
 impl ChatService {
-    /// Chat over `db`, publishing real-time events through `hub`.
-    pub fn new(db: Db, cursors: CursorKey, hub: Hub) -> Self {
+    /// Chat over `db`, publishing real-time events through `hub` and owing pushes
+    /// to `outbox`.
+    pub fn new(db: Db, cursors: CursorKey, hub: Hub, outbox: Outbox) -> Self {
         Self {
             db,
             cursors,
             hub,
+            outbox,
             gates: Arc::default(),
         }
     }

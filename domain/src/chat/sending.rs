@@ -175,6 +175,9 @@ impl ChatService {
             .filter(member::Column::AccountId.eq(actor.account_id))
             .exec(&txn)
             .await?;
+        self.outbox
+            .enqueue(&txn, id, seq, actor.account_id, now)
+            .await?;
         txn.commit().await?;
         Ok(Message {
             conversation_id: id,

@@ -111,6 +111,7 @@ pub async fn seed_contacts(db: &Db, clients: u64) -> Result<(Uuid, Vec<Uuid>), D
                 last_read_seq: Set(0),
                 last_activity_at: Set(now),
                 joined_at: Set(now),
+                muted: Set(false),
             })
         }))
         .exec_without_returning(db)

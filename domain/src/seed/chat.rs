@@ -50,6 +50,7 @@ pub async fn seed_conversation(
         last_read_seq: Set(messages as i64),
         last_activity_at: Set(last_at),
         joined_at: Set(start),
+        muted: Set(false),
     }))
     .exec_without_returning(&txn)
     .await?;
