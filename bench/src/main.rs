@@ -4,6 +4,7 @@
 //! combine them into ratios measured in one run.
 
 mod measure;
+mod push;
 mod realtime;
 
 use std::time::Instant;
@@ -70,6 +71,26 @@ enum Command {
         conversations: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// Send latency in turns to recipients with a device (pushed to a sink on
+    /// loopback) and without one.
+    PushLatency {
+        #[command(flatten)]
+        target: realtime::Target,
+        #[arg(long, default_value_t = 1_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 50)]
+        conversations: usize,
+    },
+    /// A push service on `port` that counts until `expected` pushes arrived; prints
+    /// the time from the first to the last.
+    PushDrain {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        expected: u64,
+        #[arg(long, default_value_t = 600)]
+        limit_seconds: u64,
     },
     /// `clients` clients, each POSTing `body` (a file) to `url` `per_second` times a
     /// second for `seconds`, each as its own account (`tokens`, comma-separated, one
@@ -154,6 +175,23 @@ async fn main() {
             conversations,
             seconds,
         } => print(realtime::sends(&target, senders, conversations, seconds).await),
+        Command::PushLatency {
+            target,
+            messages,
+            conversations,
+        } => print(push::send_latency(&target, messages, conversations).await),
+        Command::PushDrain {
+            port,
+            expected,
+            limit_seconds,
+        } => print(
+            push::drain(
+                port,
+                expected,
+                std::time::Duration::from_secs(limit_seconds),
+            )
+            .await,
+        ),
         Command::Attack {
             url,
             body,

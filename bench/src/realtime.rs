@@ -33,7 +33,7 @@ pub struct Target {
 
 /// A token the server accepts for `account` in `role`: an account seeded by
 /// `seed_contacts`, whose sign-in id is its own.
-fn mint(secret: &str, account: Uuid, role: &str) -> String {
+pub(crate) fn mint(secret: &str, account: Uuid, role: &str) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = json!({ "sub": account, "sid": account, "role": role, "iat": now, "nbf": now, "exp": now + 3_600,
         "iss": "therapist-portal", "aud": "therapist-portal-api" });
@@ -92,7 +92,7 @@ async fn subscribed(base: &str, token: &str, query: &str, variables: Value) -> S
     }
 }
 
-async fn seed(target: &Target, clients: u64) -> (Uuid, Vec<Uuid>) {
+pub(crate) async fn seed(target: &Target, clients: u64) -> (Uuid, Vec<Uuid>) {
     let storage = domain::database::Storage::connect(&target.database_url, 4)
         .await
         .expect("the server's database");
@@ -196,7 +196,7 @@ pub async fn ws_memory(target: &Target, pid: u32) -> Value {
     })
 }
 
-async fn conversation(target: &Target, therapist: Uuid, clients: &[Uuid]) -> String {
+pub(crate) async fn conversation(target: &Target, therapist: Uuid, clients: &[Uuid]) -> String {
     let response = reqwest::Client::new()
         .post(format!("{}/v1/conversations", target.base))
         .bearer_auth(mint(&target.secret, therapist, "therapist"))
