@@ -12,7 +12,9 @@ use crate::graphql::global_id::{global_id, message_global_id};
 
 mod push;
 
-pub use push::{NotificationSettings, PushSubscription};
+pub use push::{
+    ApnsRegistration, FcmRegistration, NotificationSettings, PushSubscription, WebPushSubscription,
+};
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]

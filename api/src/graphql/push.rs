@@ -1,7 +1,7 @@
 //! GraphQL door to push: the same registration, listing, removal and muting as
 //! REST, over the same rules in `domain::push`.
 
-use async_graphql::{Context, InputObject, Object, OneofObject, Result, SimpleObject};
+use async_graphql::{Context, Object, OneofObject, Result, SimpleObject};
 use domain::push::DeviceRequest;
 use uuid::Uuid;
 
@@ -13,55 +13,17 @@ use crate::views;
 #[derive(OneofObject)]
 pub enum PushSubscriptionInput {
     /// A browser's `PushSubscription.toJSON()`.
-    WebPush(WebPushSubscriptionInput),
-    Fcm(FcmRegistrationInput),
-    Apns(ApnsRegistrationInput),
-}
-
-/// What `PushSubscription.toJSON()` gives.
-#[derive(InputObject)]
-pub struct WebPushSubscriptionInput {
-    pub endpoint: String,
-    /// Milliseconds since the epoch when the subscription ends.
-    pub expiration_time: Option<f64>,
-    pub keys: WebPushKeysInput,
-}
-
-/// The browser's keys for payload encryption (RFC 8291), base64url.
-#[derive(InputObject)]
-pub struct WebPushKeysInput {
-    #[graphql(name = "p256dh")]
-    pub p256dh: String,
-    pub auth: String,
-}
-
-/// An Android app's FCM registration token.
-#[derive(InputObject)]
-pub struct FcmRegistrationInput {
-    pub token: String,
-}
-
-/// An iOS app's APNs device token (hex) and bundle id.
-#[derive(InputObject)]
-pub struct ApnsRegistrationInput {
-    pub token: String,
-    pub topic: String,
+    WebPush(views::WebPushSubscription),
+    Fcm(views::FcmRegistration),
+    Apns(views::ApnsRegistration),
 }
 
 impl From<PushSubscriptionInput> for DeviceRequest {
     fn from(input: PushSubscriptionInput) -> Self {
         match input {
-            PushSubscriptionInput::WebPush(web) => Self::WebPush {
-                endpoint: web.endpoint,
-                expiration_time: web.expiration_time,
-                p256dh: web.keys.p256dh,
-                auth: web.keys.auth,
-            },
-            PushSubscriptionInput::Fcm(fcm) => Self::Fcm { token: fcm.token },
-            PushSubscriptionInput::Apns(apns) => Self::Apns {
-                token: apns.token,
-                topic: apns.topic,
-            },
+            PushSubscriptionInput::WebPush(device) => device.into(),
+            PushSubscriptionInput::Fcm(device) => device.into(),
+            PushSubscriptionInput::Apns(device) => device.into(),
         }
     }
 }

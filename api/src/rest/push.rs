@@ -13,66 +13,23 @@ use crate::state::AppState;
 use crate::views;
 
 /// Body of `POST /v1/push/subscriptions`: a browser's `PushSubscription.toJSON()`
-/// with `"kind": "webpush"`, or a native app's token.
+/// with `"kind": "webpush"`, or a native app's token. Each shape carries its `kind`
+/// as a one-value enum, so the document is a `oneOf` of three named schemas that
+/// generators turn into three types.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(tag = "kind")]
+#[serde(untagged)]
 pub enum PushSubscriptionRequest {
-    #[serde(rename = "webpush")]
-    WebPush(WebPushSubscription),
-    #[serde(rename = "fcm")]
-    Fcm(FcmRegistration),
-    #[serde(rename = "apns")]
-    Apns(ApnsRegistration),
-}
-
-/// What `PushSubscription.toJSON()` gives, unchanged.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WebPushSubscription {
-    /// The push service URL, `https://`.
-    pub endpoint: String,
-    /// Milliseconds since the epoch when the subscription ends, or null.
-    #[serde(default)]
-    pub expiration_time: Option<f64>,
-    pub keys: WebPushKeys,
-}
-
-/// The browser's keys for payload encryption (RFC 8291).
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct WebPushKeys {
-    /// Uncompressed P-256 public key, base64url.
-    pub p256dh: String,
-    /// 16-byte authentication secret, base64url.
-    pub auth: String,
-}
-
-/// An Android app's FCM registration token.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct FcmRegistration {
-    pub token: String,
-}
-
-/// An iOS app's APNs device token (hex) and bundle id.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ApnsRegistration {
-    pub token: String,
-    pub topic: String,
+    WebPush(views::WebPushSubscription),
+    Fcm(views::FcmRegistration),
+    Apns(views::ApnsRegistration),
 }
 
 impl From<PushSubscriptionRequest> for DeviceRequest {
     fn from(request: PushSubscriptionRequest) -> Self {
         match request {
-            PushSubscriptionRequest::WebPush(web) => Self::WebPush {
-                endpoint: web.endpoint,
-                expiration_time: web.expiration_time,
-                p256dh: web.keys.p256dh,
-                auth: web.keys.auth,
-            },
-            PushSubscriptionRequest::Fcm(fcm) => Self::Fcm { token: fcm.token },
-            PushSubscriptionRequest::Apns(apns) => Self::Apns {
-                token: apns.token,
-                topic: apns.topic,
-            },
+            PushSubscriptionRequest::WebPush(device) => device.into(),
+            PushSubscriptionRequest::Fcm(device) => device.into(),
+            PushSubscriptionRequest::Apns(device) => device.into(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Push devices as their owner sees them, in both doors.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{Enum, InputObject, SimpleObject};
 use chrono::{DateTime, Utc};
+use domain::push::DeviceRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -54,4 +55,100 @@ impl From<domain::push::Subscription> for PushSubscription {
 pub struct NotificationSettings {
     /// No push for this conversation while set.
     pub muted: bool,
+}
+
+/// Marks a registration as a Web Push subscription; the REST body's `kind`.
+#[derive(Debug, Default, Clone, Copy, Deserialize, ToSchema)]
+pub enum WebPushKind {
+    #[default]
+    #[serde(rename = "webpush")]
+    WebPush,
+}
+
+/// Marks a registration as an FCM token.
+#[derive(Debug, Default, Clone, Copy, Deserialize, ToSchema)]
+pub enum FcmKind {
+    #[default]
+    #[serde(rename = "fcm")]
+    Fcm,
+}
+
+/// Marks a registration as an APNs token.
+#[derive(Debug, Default, Clone, Copy, Deserialize, ToSchema)]
+pub enum ApnsKind {
+    #[default]
+    #[serde(rename = "apns")]
+    Apns,
+}
+
+/// A browser's `PushSubscription.toJSON()`, unchanged, with `"kind": "webpush"` in
+/// REST (a GraphQL `@oneOf` field says the kind instead).
+#[derive(Debug, Deserialize, ToSchema, InputObject)]
+#[serde(rename_all = "camelCase")]
+#[graphql(name = "WebPushSubscriptionInput")]
+pub struct WebPushSubscription {
+    #[graphql(skip)]
+    pub kind: WebPushKind,
+    /// The push service URL, `https://`.
+    pub endpoint: String,
+    /// Milliseconds since the epoch when the subscription ends, or null.
+    #[serde(default)]
+    pub expiration_time: Option<f64>,
+    pub keys: WebPushKeys,
+}
+
+/// The browser's keys for payload encryption (RFC 8291).
+#[derive(Debug, Deserialize, ToSchema, InputObject)]
+#[graphql(name = "WebPushKeysInput")]
+pub struct WebPushKeys {
+    /// Uncompressed P-256 public key, base64url.
+    #[graphql(name = "p256dh")]
+    pub p256dh: String,
+    /// 16-byte authentication secret, base64url.
+    pub auth: String,
+}
+
+/// An Android app's FCM registration token.
+#[derive(Debug, Deserialize, ToSchema, InputObject)]
+#[graphql(name = "FcmRegistrationInput")]
+pub struct FcmRegistration {
+    #[graphql(skip)]
+    pub kind: FcmKind,
+    pub token: String,
+}
+
+/// An iOS app's APNs device token (hex) and bundle id.
+#[derive(Debug, Deserialize, ToSchema, InputObject)]
+#[graphql(name = "ApnsRegistrationInput")]
+pub struct ApnsRegistration {
+    #[graphql(skip)]
+    pub kind: ApnsKind,
+    pub token: String,
+    pub topic: String,
+}
+
+impl From<WebPushSubscription> for DeviceRequest {
+    fn from(web: WebPushSubscription) -> Self {
+        Self::WebPush {
+            endpoint: web.endpoint,
+            expiration_time: web.expiration_time,
+            p256dh: web.keys.p256dh,
+            auth: web.keys.auth,
+        }
+    }
+}
+
+impl From<FcmRegistration> for DeviceRequest {
+    fn from(fcm: FcmRegistration) -> Self {
+        Self::Fcm { token: fcm.token }
+    }
+}
+
+impl From<ApnsRegistration> for DeviceRequest {
+    fn from(apns: ApnsRegistration) -> Self {
+        Self::Apns {
+            token: apns.token,
+            topic: apns.topic,
+        }
+    }
 }

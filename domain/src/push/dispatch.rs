@@ -17,11 +17,10 @@ use uuid::Uuid;
 
 use super::counters::PushCounters;
 use super::entity::{outbox, subscription};
-use super::payload::Payload;
+use super::facts::{Delivery, Facts};
 use super::provider::{Deliver, Outcome, Target};
 use super::{Provider, PushSettings};
 use crate::DomainError;
-use crate::chat::{conversation, member};
 use crate::database::Db;
 
 /// Rows claimed at once.
@@ -30,8 +29,8 @@ const BATCH: u64 = 200;
 const LEASE: Duration = Duration::from_secs(60);
 /// How often the outbox is looked at when it had nothing due.
 const POLL: Duration = Duration::from_millis(250);
-/// Recipients served at once.
-const CONCURRENT_RECIPIENTS: usize = 32;
+/// Pushes in flight at once.
+const CONCURRENT_SENDS: usize = 64;
 /// The first retry's delay; each further one doubles it, up to `MAX_BACKOFF`.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -91,26 +90,61 @@ impl Dispatcher {
         }
     }
 
-    /// Claims one batch and delivers it; how many rows it claimed.
+    /// Claims one batch and delivers it; how many rows it claimed. A round reads
+    /// what it needs about all its recipients at once and settles all its rows in
+    /// one transaction, so the statements per push shrink as the backlog grows.
     async fn round(&self) -> Result<usize, DomainError> {
         let claimed = self.claim().await?;
-        let count = claimed.len();
-        let mut by_recipient: HashMap<Uuid, Vec<outbox::Model>> = HashMap::new();
-        for row in claimed {
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let now = crate::clock::now();
+        let oldest_allowed = now - chrono_of(self.max_age);
+        let (expired, live): (Vec<_>, Vec<_>) =
+            claimed.iter().partition(|row| row.sent_at < oldest_allowed);
+        self.counters.expired(expired.len() as u64);
+        let mut by_recipient: HashMap<Uuid, Vec<&outbox::Model>> = HashMap::new();
+        for row in live {
             by_recipient.entry(row.account_id).or_default().push(row);
         }
-        let results: Vec<Result<(), DomainError>> = futures_util::stream::iter(by_recipient)
-            .map(|(recipient, rows)| self.serve(recipient, rows))
-            .buffer_unordered(CONCURRENT_RECIPIENTS)
-            .collect()
-            .await;
-        for result in results {
-            if let Err(err) = result {
-                // The rows stay claimed; their lease runs out and they are tried again.
-                tracing::warn!(error = %err, "a push could not be completed");
+        let recipients: Vec<Uuid> = by_recipient.keys().copied().collect();
+        let facts = Facts::read(&self.db, &recipients).await?;
+        let deliveries: Vec<Delivery> = by_recipient
+            .into_iter()
+            .filter_map(|(recipient, rows)| facts.delivery(recipient, &rows))
+            .collect();
+        // Owned sends (a target and its body each), so the futures borrow nothing.
+        let mut sends: Vec<Send> = Vec::new();
+        for (index, delivery) in deliveries.iter().enumerate() {
+            let body = Arc::new(delivery.body.clone());
+            for target in &delivery.targets {
+                sends.push((index, target.clone(), body.clone()));
             }
         }
-        Ok(count)
+        let outcomes: Vec<(usize, Target, Outcome)> = futures_util::stream::iter(sends)
+            .map(|(index, target, body)| self.send(index, target, body))
+            .buffer_unordered(CONCURRENT_SENDS)
+            .collect()
+            .await;
+        let mut settlement = Settlement::default();
+        for (index, target, outcome) in outcomes {
+            let delivery = &deliveries[index];
+            self.counters.sent(target.provider, outcome);
+            match outcome {
+                Outcome::Gone => settlement.gone.push(target.subscription_id),
+                Outcome::RetryLater { after } => settlement.retries.push(outbox::Model {
+                    id: Uuid::now_v7(),
+                    subscription_id: Some(target.subscription_id),
+                    due_at: now + chrono_of(retry_delay(delivery.attempts, after)),
+                    attempts: delivery.attempts,
+                    ..delivery.latest.clone()
+                }),
+                Outcome::Delivered | Outcome::Rejected | Outcome::Refused => {}
+            }
+        }
+        settlement.done = claimed.iter().map(|row| row.id).collect();
+        self.settle(settlement).await?;
+        Ok(claimed.len())
     }
 
     /// Takes due rows for this node: their `due_at` moves a lease ahead, so that
@@ -143,149 +177,41 @@ impl Dispatcher {
         Ok(rows)
     }
 
-    /// Pushes what `rows` owe `recipient` (one push, however many rows), then
-    /// settles them: deleted, or one retry row per device that asked for one.
-    async fn serve(&self, recipient: Uuid, rows: Vec<outbox::Model>) -> Result<(), DomainError> {
-        let now = crate::clock::now();
-        let oldest_allowed = now - chrono_of(self.max_age);
-        let (expired, live): (Vec<_>, Vec<_>) =
-            rows.iter().partition(|row| row.sent_at < oldest_allowed);
-        self.counters.expired(expired.len() as u64);
-        let unread = self.still_unread(recipient, &live).await?;
-        let mut retries = Vec::new();
-        if let Some(latest) = unread.iter().max_by_key(|row| (row.sent_at, row.seq)) {
-            let payload = Payload::message(
-                latest.conversation_id,
-                latest.seq,
-                self.unread_total(recipient).await?,
-                unread.len(),
-            );
-            let body = serde_json::to_vec(&payload).unwrap_or_default();
-            let attempts = unread.iter().map(|row| row.attempts).max().unwrap_or(1);
-            for (target, outcome) in self.push(recipient, &unread, &body).await? {
-                self.counters.sent(target.provider, outcome);
-                match outcome {
-                    Outcome::Gone => {
-                        subscription::Entity::delete_by_id(target.subscription_id)
-                            .exec(&self.db)
-                            .await?;
-                    }
-                    Outcome::RetryLater { after } => retries.push(outbox::Model {
-                        id: Uuid::now_v7(),
-                        subscription_id: Some(target.subscription_id),
-                        due_at: now + chrono_of(retry_delay(attempts, after)),
-                        attempts,
-                        ..(*latest).clone()
-                    }),
-                    Outcome::Delivered | Outcome::Rejected | Outcome::Refused => {}
-                }
-            }
-        }
-        self.settle(&rows, retries).await
-    }
-
-    /// The rows whose message the recipient has not read, in a conversation they
-    /// are still a member of and have not muted.
-    async fn still_unread<'a>(
+    /// Pushes `body` to `target` through its provider; a provider this node does not
+    /// have rejects it.
+    async fn send(
         &self,
-        recipient: Uuid,
-        rows: &[&'a outbox::Model],
-    ) -> Result<Vec<&'a outbox::Model>, DomainError> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let conversations: Vec<Uuid> = rows.iter().map(|row| row.conversation_id).collect();
-        let markers: HashMap<Uuid, (i64, bool)> = member::Entity::find()
-            .filter(member::Column::AccountId.eq(recipient))
-            .filter(member::Column::ConversationId.is_in(conversations))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|m| (m.conversation_id, (m.last_read_seq, m.muted)))
-            .collect();
-        Ok(rows
-            .iter()
-            .copied()
-            .filter(|row| {
-                markers
-                    .get(&row.conversation_id)
-                    .is_some_and(|&(read, muted)| !muted && row.seq > read)
-            })
-            .collect())
+        index: usize,
+        target: Target,
+        body: Arc<Vec<u8>>,
+    ) -> (usize, Target, Outcome) {
+        let outcome = match self.providers.0.get(&target.provider) {
+            Some(sender) => sender.deliver(&target, &body).await,
+            None => Outcome::Rejected,
+        };
+        (index, target, outcome)
     }
 
-    /// Messages the recipient has not read, over every conversation of theirs.
-    async fn unread_total(&self, recipient: Uuid) -> Result<i64, DomainError> {
-        let markers: Vec<(Uuid, i64)> = member::Entity::find()
-            .select_only()
-            .column(member::Column::ConversationId)
-            .column(member::Column::LastReadSeq)
-            .filter(member::Column::AccountId.eq(recipient))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        let last: HashMap<Uuid, i64> = conversation::Entity::find()
-            .select_only()
-            .column(conversation::Column::Id)
-            .column(conversation::Column::LastSeq)
-            .filter(conversation::Column::Id.is_in(markers.iter().map(|(id, _)| *id)))
-            .into_tuple::<(Uuid, i64)>()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .collect();
-        Ok(markers
-            .iter()
-            .map(|(id, read)| Ord::max(last.get(id).copied().unwrap_or(0) - read, 0))
-            .sum())
-    }
-
-    /// Sends `body` to the devices `rows` are owed to, all at once.
-    async fn push(
-        &self,
-        recipient: Uuid,
-        rows: &[&outbox::Model],
-        body: &[u8],
-    ) -> Result<Vec<(Target, Outcome)>, DomainError> {
-        let mut devices =
-            subscription::Entity::find().filter(subscription::Column::AccountId.eq(recipient));
-        // Retry rows are owed to one device each; a first row to every device.
-        if rows.iter().all(|row| row.subscription_id.is_some()) {
-            devices = devices.filter(
-                subscription::Column::Id.is_in(rows.iter().filter_map(|row| row.subscription_id)),
-            );
-        }
-        let now = crate::clock::now();
-        let targets: Vec<Target> = devices
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .filter(|row| row.expires_at.is_none_or(|at| at > now))
-            .filter_map(|row| Target::try_from(row).ok())
-            .collect();
-        let sends = targets.into_iter().filter_map(|target| {
-            let sender = self.providers.0.get(&target.provider)?.clone();
-            Some(async move {
-                let outcome = sender.deliver(&target, body).await;
-                (target, outcome)
-            })
-        });
-        Ok(futures_util::future::join_all(sends).await)
-    }
-
-    /// Deletes the claimed rows and stores the retries, in one transaction.
-    async fn settle(
-        &self,
-        rows: &[outbox::Model],
-        retries: Vec<outbox::Model>,
-    ) -> Result<(), DomainError> {
+    /// Deletes the claimed rows and the gone devices, and stores the retries, in
+    /// one transaction.
+    async fn settle(&self, settlement: Settlement) -> Result<(), DomainError> {
         let txn = self.db.begin().await?;
         outbox::Entity::delete_many()
-            .filter(outbox::Column::Id.is_in(rows.iter().map(|row| row.id)))
+            .filter(outbox::Column::Id.is_in(settlement.done))
             .exec(&txn)
             .await?;
-        if !retries.is_empty() {
-            outbox::Entity::insert_many(retries.into_iter().map(outbox::ActiveModel::from))
+        if !settlement.gone.is_empty() {
+            subscription::Entity::delete_many()
+                .filter(subscription::Column::Id.is_in(settlement.gone))
+                .exec(&txn)
+                .await?;
+        }
+        if !settlement.retries.is_empty() {
+            let retries = settlement
+                .retries
+                .into_iter()
+                .map(outbox::ActiveModel::from);
+            outbox::Entity::insert_many(retries)
                 .exec_without_returning(&txn)
                 .await?;
         }
@@ -293,6 +219,18 @@ impl Dispatcher {
         Ok(())
     }
 }
+
+/// What one round ends with.
+#[derive(Default)]
+struct Settlement {
+    /// Every claimed row: delivered, dropped, or replaced by a retry.
+    done: Vec<Uuid>,
+    gone: Vec<Uuid>,
+    retries: Vec<outbox::Model>,
+}
+
+/// One push to one device: the index of its delivery, the device and the payload.
+type Send = (usize, Target, Arc<Vec<u8>>);
 
 /// When to try again: what the provider asked for, or an exponential backoff with
 /// jitter (half to all of `FIRST_BACKOFF * 2^(attempts-1)`, at most `MAX_BACKOFF`).

@@ -8,6 +8,7 @@ mod counters;
 mod device;
 mod dispatch;
 mod entity;
+mod facts;
 mod http;
 mod outbox;
 mod payload;

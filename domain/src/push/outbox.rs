@@ -2,10 +2,10 @@
 //! message, so that a crash between commit and delivery loses nothing and any node
 //! can deliver it. One row per recipient and message; rows are deleted once done.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, QueryStatementBuilder as _};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
@@ -42,15 +42,32 @@ impl Outbox {
         sender_id: Uuid,
         sent_at: DateTime<Utc>,
     ) -> Result<(), DomainError> {
-        let recipients: Vec<Uuid> = member::Entity::find()
+        // A recipient who already waits for a push gets this message in the same one:
+        // messages sent within the delay collapse, and the first one's clock runs. The
+        // pending due time comes with each recipient, in the same statement.
+        let pending = Query::select()
+            .expr(outbox::Column::DueAt.min())
+            .from(outbox::Entity)
+            .and_where(
+                Expr::col((outbox::Entity, outbox::Column::AccountId))
+                    .equals((member::Entity, member::Column::AccountId)),
+            )
+            .and_where(Expr::col((outbox::Entity, outbox::Column::Attempts)).eq(0))
+            .and_where(Expr::col((outbox::Entity, outbox::Column::DueAt)).gt(sent_at))
+            .to_owned();
+        let recipients: Vec<(Uuid, Option<DateTime<Utc>>)> = member::Entity::find()
             .select_only()
             .column(member::Column::AccountId)
+            .expr(Expr::SubQuery(
+                None,
+                Box::new(pending.into_sub_query_statement()),
+            ))
             .filter(member::Column::ConversationId.eq(conversation_id))
             .filter(member::Column::AccountId.ne(sender_id))
             .filter(member::Column::Muted.eq(false))
             .filter(
                 member::Column::AccountId.in_subquery(
-                    sea_orm::sea_query::Query::select()
+                    Query::select()
                         .column(subscription::Column::AccountId)
                         .from(subscription::Entity)
                         .to_owned(),
@@ -64,33 +81,16 @@ impl Outbox {
         }
         let due_at = sent_at
             + chrono::Duration::from_std(self.read_delay).unwrap_or(chrono::Duration::zero());
-        // A recipient who already waits for a push gets this message in the same one:
-        // messages sent within the delay collapse, and the first one's clock runs.
-        let waiting: HashMap<Uuid, DateTime<Utc>> = outbox::Entity::find()
-            .select_only()
-            .column(outbox::Column::AccountId)
-            .expr(outbox::Column::DueAt.min())
-            .filter(outbox::Column::AccountId.is_in(recipients.clone()))
-            .filter(outbox::Column::Attempts.eq(0))
-            .filter(outbox::Column::DueAt.gt(sent_at))
-            .group_by(outbox::Column::AccountId)
-            .into_tuple::<(Uuid, DateTime<Utc>)>()
-            .all(txn)
-            .await?
-            .into_iter()
-            .collect();
         let rows = recipients
             .into_iter()
-            .map(|account_id| outbox::ActiveModel {
+            .map(|(account_id, waiting)| outbox::ActiveModel {
                 id: sea_orm::ActiveValue::Set(Uuid::now_v7()),
                 account_id: sea_orm::ActiveValue::Set(account_id),
                 conversation_id: sea_orm::ActiveValue::Set(conversation_id),
                 seq: sea_orm::ActiveValue::Set(seq),
                 subscription_id: sea_orm::ActiveValue::Set(None),
                 sent_at: sea_orm::ActiveValue::Set(sent_at),
-                due_at: sea_orm::ActiveValue::Set(
-                    waiting.get(&account_id).copied().unwrap_or(due_at),
-                ),
+                due_at: sea_orm::ActiveValue::Set(waiting.unwrap_or(due_at)),
                 attempts: sea_orm::ActiveValue::Set(0),
             });
         outbox::Entity::insert_many(rows)

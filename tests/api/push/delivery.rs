@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::receiver::Receiver;
-use super::register;
+use super::{register, set_muted};
 use crate::helpers::{Backend, TestApp, TestDatabase, test_config};
 use crate::realtime::chat;
 
@@ -192,17 +192,7 @@ async fn only_unread_unmuted_messages_to_others_are_pushed_and_bursts_collapse(b
     assert_eq!(pushes[0]["payload"]["unread_total"], 5);
 
     // Muted: nothing.
-    let muted = app
-        .http
-        .put(format!(
-            "{}/v1/conversations/{}/notifications",
-            app.address, chat.conversation
-        ))
-        .bearer_auth(&chat.client_token)
-        .json(&json!({ "muted": true }))
-        .send()
-        .await
-        .expect("answered");
+    let muted = set_muted(&app, &chat.client_token, &chat.conversation, true).await;
     assert_eq!(muted.status(), 200);
     send(&app, &chat.therapist_token, &chat.conversation, "muted").await;
     assert_eq!(

@@ -14,9 +14,11 @@ use crate::helpers::{
 };
 use crate::process::PortalProcess;
 
-const PUSH_ENV: [(&str, &str); 2] = [
+const PUSH_ENV: [(&str, &str); 3] = [
     ("PORTAL_PUSH_ALLOW_LOOPBACK", "true"),
     ("PORTAL_PUSH_DELAY_MS", "100"),
+    // Debug lines too, so that the check below covers every line a failure writes.
+    ("PORTAL_LOG", "info,domain=debug"),
 ];
 
 /// A client in a conversation with `therapist`, with a device at `/push/{device}`;
@@ -124,10 +126,11 @@ async fn pushes_owed_while_the_service_is_down_survive_a_crash(backend: Backend)
         send(&http, &portal.address, &therapist, conversation).await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let crashed_output = portal.output();
     drop(portal);
 
     // A new portal and the push service come back: every push arrives, once.
-    let _portal = PortalProcess::serve(db.url(), &PUSH_ENV);
+    let portal = PortalProcess::serve(db.url(), &PUSH_ENV);
     let mut browser = browser.start_again().await;
     assert_eq!(browser.port, port);
     let seen = pushes_per_device(&mut browser, 3, Duration::from_secs(60)).await;
@@ -136,6 +139,23 @@ async fn pushes_owed_while_the_service_is_down_survive_a_crash(backend: Backend)
         .into_iter()
         .collect();
     assert_eq!(seen, expected);
+
+    // Failed sends were logged (at debug level), and no log line names a device.
+    let logs = format!("{crashed_output}\n{}", portal.output());
+    assert!(
+        logs.contains("push not sent"),
+        "the failures are logged:\n{logs}"
+    );
+    for secret in [
+        format!("127.0.0.1:{port}/push"),
+        browser.p256dh.clone(),
+        browser.auth.clone(),
+    ] {
+        assert!(
+            !logs.contains(&secret),
+            "a log line names {secret}:\n{logs}"
+        );
+    }
 }
 on_every_backend!(pushes_owed_while_the_service_is_down_survive_a_crash);
 

@@ -44,3 +44,22 @@ pub(crate) async fn register(app: &TestApp, body: &Value, token: &str) -> (u16, 
     let status = response.status().as_u16();
     (status, response.json().await.expect("a JSON body"))
 }
+
+/// `PUT /v1/conversations/{conversation}/notifications { muted }` as `token`.
+pub(crate) async fn set_muted(
+    app: &TestApp,
+    token: &str,
+    conversation: &str,
+    muted: bool,
+) -> reqwest::Response {
+    app.http
+        .put(format!(
+            "{}/v1/conversations/{conversation}/notifications",
+            app.address
+        ))
+        .bearer_auth(token)
+        .json(&json!({ "muted": muted }))
+        .send()
+        .await
+        .expect("answered")
+}

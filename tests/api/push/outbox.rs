@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{browser_subscription, register, unique_endpoint};
+use super::{browser_subscription, register, set_muted, unique_endpoint};
 use crate::helpers::{Backend, TestApp, assert_problem};
 use crate::realtime::chat;
 
@@ -77,14 +77,7 @@ async fn a_muted_conversation_owes_no_push(backend: Backend) {
         "{}/v1/conversations/{}/notifications",
         app.address, chat.conversation
     );
-    let muted = app
-        .http
-        .put(&path)
-        .bearer_auth(&chat.client_token)
-        .json(&json!({ "muted": true }))
-        .send()
-        .await
-        .expect("answered");
+    let muted = set_muted(&app, &chat.client_token, &chat.conversation, true).await;
     assert_eq!(muted.status(), 200);
     assert_eq!(
         muted.json::<serde_json::Value>().await.expect("json"),
@@ -124,14 +117,7 @@ async fn a_muted_conversation_owes_no_push(backend: Backend) {
 
     // Only members have a setting.
     let stranger = app.token_for(domain::actor::Role::Client).await;
-    let response = app
-        .http
-        .put(&path)
-        .bearer_auth(&stranger)
-        .json(&json!({ "muted": true }))
-        .send()
-        .await
-        .expect("answered");
+    let response = set_muted(&app, &stranger, &chat.conversation, true).await;
     assert_problem(response, 404, "not_found").await;
 }
 on_every_backend!(a_muted_conversation_owes_no_push);
