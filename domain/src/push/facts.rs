@@ -1,5 +1,5 @@
 //! What a dispatcher round knows about its recipients (read markers, mute switches,
-//! unread totals, devices), read in four statements for the whole batch, and the one
+//! unread totals, devices), read in three statements for the whole batch, and the one
 //! push each recipient is owed.
 
 use std::collections::HashMap;
@@ -23,7 +23,7 @@ pub(super) struct Delivery {
     pub attempts: i32,
 }
 
-/// What a round knows about its recipients, read in four statements.
+/// What a round knows about its recipients, read in three statements.
 pub(super) struct Facts {
     /// `(account, conversation)`: the read marker and the mute switch.
     members: HashMap<(Uuid, Uuid), (i64, bool)>,
