@@ -116,6 +116,14 @@ def main():
                 "ttl": self.headers.get("TTL"),
                 "urgency": self.headers.get("Urgency"),
             }
+            # Answer first, as a push service queues before it delivers: a slow check
+            # here must not look to the sender like a push service that timed out.
+            self.send_response(status)
+            if status in (429, 503):
+                self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.wfile.flush()
             report.update(check_vapid(self.headers.get("Authorization", ""), origin))
             try:
                 plain = http_ece.decrypt(
@@ -125,11 +133,6 @@ def main():
             except Exception as err:  # what failed is the report
                 report["payload"] = None
                 report["decrypt_error"] = f"{type(err).__name__}: {err}"
-            self.send_response(status)
-            if status in (429, 503):
-                self.send_header("Retry-After", "1")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
             with lock:
                 print(json.dumps(report), flush=True)
 

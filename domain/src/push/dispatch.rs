@@ -30,7 +30,7 @@ const LEASE: Duration = Duration::from_secs(60);
 /// How often the outbox is looked at when it had nothing due.
 const POLL: Duration = Duration::from_millis(250);
 /// Pushes in flight at once.
-const CONCURRENT_SENDS: usize = 64;
+const CONCURRENT_SENDS: usize = 32;
 /// The first retry's delay; each further one doubles it, up to `MAX_BACKOFF`.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
