@@ -153,6 +153,33 @@ pub struct Config {
     /// addresses. For tests only: a deployment never needs it.
     #[arg(long, env = "PORTAL_PUSH_ALLOW_LOOPBACK", default_value_t = false)]
     pub push_allow_loopback: bool,
+    /// The Firebase service account key file (JSON) that Android pushes are sent
+    /// with. Without it, FCM devices are refused at registration.
+    #[arg(long, env = "PORTAL_FCM_SERVICE_ACCOUNT_FILE")]
+    pub fcm_service_account_file: Option<std::path::PathBuf>,
+    /// Where the FCM HTTP v1 API is.
+    #[arg(
+        long,
+        env = "PORTAL_FCM_BASE_URL",
+        default_value = "https://fcm.googleapis.com/"
+    )]
+    pub fcm_base_url: String,
+    /// The APNs signing key (`AuthKey_<key id>.p8`) that iOS pushes are sent with,
+    /// with its key id and the team id. Without them, APNs devices are refused at
+    /// registration.
+    #[arg(long, env = "PORTAL_APNS_KEY_FILE")]
+    pub apns_key_file: Option<std::path::PathBuf>,
+    #[arg(long, env = "PORTAL_APNS_KEY_ID")]
+    pub apns_key_id: Option<String>,
+    #[arg(long, env = "PORTAL_APNS_TEAM_ID")]
+    pub apns_team_id: Option<String>,
+    /// Where APNs is: `https://api.sandbox.push.apple.com/` for development builds.
+    #[arg(
+        long,
+        env = "PORTAL_APNS_BASE_URL",
+        default_value = "https://api.push.apple.com/"
+    )]
+    pub apns_base_url: String,
 }
 
 impl Config {
@@ -237,13 +264,69 @@ impl Config {
         };
         Ok(domain::push::PushSettings {
             vapid,
-            fcm_configured: false,
-            apns_configured: false,
+            fcm: self.fcm_settings()?,
+            apns: self.apns_settings()?,
             allow_loopback: self.push_allow_loopback,
             read_delay: std::time::Duration::from_millis(self.push_delay_ms),
             max_age: std::time::Duration::from_secs(self.push_max_age_secs),
             vapid_subject: self.vapid_subject.clone(),
         })
+    }
+}
+
+impl Config {
+    /// FCM, when a service account file is given.
+    fn fcm_settings(&self) -> Result<Option<domain::push::FcmSettings>, String> {
+        let Some(path) = &self.fcm_service_account_file else {
+            return Ok(None);
+        };
+        let text = read_secret_file("PORTAL_FCM_SERVICE_ACCOUNT_FILE", path)?;
+        let account = domain::push::FcmAccount::from_json(&text)
+            .map_err(|e| format!("PORTAL_FCM_SERVICE_ACCOUNT_FILE: {e}"))?;
+        Ok(Some(domain::push::FcmSettings {
+            account,
+            base_url: base_url("PORTAL_FCM_BASE_URL", &self.fcm_base_url)?,
+        }))
+    }
+
+    /// APNs, when its key file, key id and team id are all given.
+    fn apns_settings(&self) -> Result<Option<domain::push::ApnsSettings>, String> {
+        let (path, key_id, team_id) = match (
+            &self.apns_key_file,
+            &self.apns_key_id,
+            &self.apns_team_id,
+        ) {
+            (None, None, None) => return Ok(None),
+            (Some(path), Some(key_id), Some(team_id)) => (path, key_id, team_id),
+            _ => {
+                return Err("PORTAL_APNS_KEY_FILE, PORTAL_APNS_KEY_ID and PORTAL_APNS_TEAM_ID go together: set all three or none".to_owned());
+            }
+        };
+        let pem = read_secret_file("PORTAL_APNS_KEY_FILE", path)?;
+        let key = domain::push::ApnsKey::from_p8(&pem, key_id, team_id)
+            .map_err(|e| format!("PORTAL_APNS_KEY_FILE: {e}"))?;
+        Ok(Some(domain::push::ApnsSettings {
+            key,
+            base_url: base_url("PORTAL_APNS_BASE_URL", &self.apns_base_url)?,
+        }))
+    }
+}
+
+/// A key file's text; the error names the setting and the path, never the content.
+fn read_secret_file(setting: &str, path: &std::path::Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{setting}: {}: {e}", path.display()))
+}
+
+/// An `http(s)://` base URL, ending in `/` so that paths join below it.
+fn base_url(setting: &str, value: &str) -> Result<url::Url, String> {
+    let with_slash = if value.ends_with('/') {
+        value.to_owned()
+    } else {
+        format!("{value}/")
+    };
+    match url::Url::parse(&with_slash) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(url),
+        _ => Err(format!("{setting} must be an http:// or https:// URL")),
     }
 }
 

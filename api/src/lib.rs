@@ -138,7 +138,7 @@ impl Application {
             Duration::from_millis(config.db_statement_timeout_ms),
         )
         .await?;
-        tokio::spawn(state.push.dispatcher(dispatch.db).run(shutdown.started()));
+        tokio::spawn(state.push.dispatcher(dispatch.db)?.run(shutdown.started()));
         let schema = graphql::build_schema(state.clone());
         let (upgrade_state, upgrade_schema) = (state.clone(), schema.clone());
         let openapi = web::Data::new(openapi::document_json());

@@ -19,7 +19,7 @@ use super::counters::PushCounters;
 use super::entity::{outbox, subscription};
 use super::facts::{Delivery, Facts};
 use super::provider::{Deliver, Outcome, Target};
-use super::{Provider, PushSettings};
+use super::{Payload, Provider, PushSettings};
 use crate::DomainError;
 use crate::database::Db;
 
@@ -116,7 +116,7 @@ impl Dispatcher {
         // Owned sends (a target and its body each), so the futures borrow nothing.
         let mut sends: Vec<Send> = Vec::new();
         for (index, delivery) in deliveries.iter().enumerate() {
-            let body = Arc::new(delivery.body.clone());
+            let body = Arc::new(delivery.payload.clone());
             for target in &delivery.targets {
                 sends.push((index, target.clone(), body.clone()));
             }
@@ -183,7 +183,7 @@ impl Dispatcher {
         &self,
         index: usize,
         target: Target,
-        body: Arc<Vec<u8>>,
+        body: Arc<Payload>,
     ) -> (usize, Target, Outcome) {
         let outcome = match self.providers.0.get(&target.provider) {
             Some(sender) => sender.deliver(&target, &body).await,
@@ -230,7 +230,7 @@ struct Settlement {
 }
 
 /// One push to one device: the index of its delivery, the device and the payload.
-type Send = (usize, Target, Arc<Vec<u8>>);
+type Send = (usize, Target, Arc<Payload>);
 
 /// When to try again: what the provider asked for, or an exponential backoff with
 /// jitter (half to all of `FIRST_BACKOFF * 2^(attempts-1)`, at most `MAX_BACKOFF`).
@@ -257,6 +257,7 @@ impl TryFrom<subscription::Model> for Target {
             address: row.address,
             p256dh: row.p256dh,
             auth: row.auth,
+            topic: row.topic,
         })
     }
 }

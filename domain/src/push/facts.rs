@@ -17,7 +17,7 @@ use crate::database::Db;
 /// One push to a recipient's devices, standing for one or more rows.
 pub(super) struct Delivery {
     pub targets: Vec<Target>,
-    pub body: Vec<u8>,
+    pub payload: Payload,
     /// The newest message pushed: what a retry row stands for.
     pub latest: outbox::Model,
     pub attempts: i32,
@@ -116,7 +116,7 @@ impl Facts {
         );
         Some(Delivery {
             targets,
-            body: serde_json::to_vec(&payload).unwrap_or_default(),
+            payload,
             latest: (*latest).clone(),
             attempts: unread.iter().map(|row| row.attempts).max().unwrap_or(1),
         })

@@ -1,6 +1,7 @@
-//! The HTTP client pushes leave through: it resolves names itself and connects only
-//! to addresses `address::may_send_to` allows, follows no redirect, reads at most a
-//! few KiB of an answer and gives up after five seconds.
+//! The HTTP clients pushes leave through. To an address a client chose (a Web Push
+//! endpoint) it resolves names itself and connects only to addresses
+//! `address::may_send_to` allows; to every address it follows no redirect, reads at
+//! most a few KiB of an answer and gives up after five seconds.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -47,14 +48,25 @@ impl Resolve for GuardedResolver {
 #[error("the push endpoint resolves only to addresses that may not be contacted")]
 pub(crate) struct Refused;
 
-/// The client every provider sends with; `http2_only` for APNs, which speaks nothing else.
-pub(crate) fn client(allow_loopback: bool, http2_only: bool) -> reqwest::Client {
+/// Who chose the address a client sends to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Chosen {
+    /// A device's app (a Web Push endpoint): every address is checked.
+    ByClient { allow_loopback: bool },
+    /// The operator (the FCM and APNs base URLs, the OAuth token URI).
+    ByOperator,
+}
+
+/// The client a provider sends with; `http2_only` for APNs, which speaks nothing else.
+pub(crate) fn client(chosen: Chosen, http2_only: bool) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
-        .dns_resolver(Arc::new(GuardedResolver { allow_loopback }))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .timeout(SEND_TIMEOUT)
         .connect_timeout(SEND_TIMEOUT);
+    if let Chosen::ByClient { allow_loopback } = chosen {
+        builder = builder.dns_resolver(Arc::new(GuardedResolver { allow_loopback }));
+    }
     if http2_only {
         builder = builder.http2_prior_knowledge();
     }
@@ -74,21 +86,48 @@ pub(crate) fn literal_host_allowed(url: &url::Url, allow_loopback: bool) -> bool
     }
 }
 
-/// Sends `request` and says how it went. Nothing about the device (its endpoint
-/// or token) is logged: reqwest's errors name the URL, so it is stripped.
+/// A provider's answer: its status, when it asked to be retried, and the start of
+/// its body (where FCM and APNs say why they refused).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The outcome by status alone, as every provider documents its codes.
+    pub(crate) fn outcome(&self) -> Outcome {
+        Outcome::of_status(self.status, self.retry_after)
+    }
+}
+
+/// Sends `request` and says how it went.
 pub(crate) async fn send(client: &reqwest::Client, request: reqwest::Request) -> Outcome {
+    match exchange(client, request).await {
+        Ok(answer) => answer.outcome(),
+        Err(outcome) => outcome,
+    }
+}
+
+/// Sends `request` and reads the answer; the outcome when there is none. Nothing
+/// about the device (its endpoint or token) is logged: reqwest's errors name the
+/// URL, so it is stripped.
+pub(crate) async fn exchange(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+) -> Result<Answer, Outcome> {
     match client.execute(request).await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let outcome = Outcome::of_status(status, retry_after(response.headers()));
-            // Read (a little of) the answer so the connection can be reused.
-            drain_capped(response).await;
-            outcome
-        }
-        Err(err) if refused(&err) => Outcome::Refused,
+        Ok(response) => Ok(Answer {
+            status: response.status().as_u16(),
+            retry_after: retry_after(response.headers()),
+            // Reading the answer also lets the connection be reused.
+            body: read_capped(response).await,
+        }),
+        Err(err) if refused(&err) => Err(Outcome::Refused),
         Err(err) => {
             tracing::debug!(error = %err.without_url(), "push not sent; it will be retried");
-            Outcome::RetryLater { after: None }
+            Err(Outcome::RetryLater { after: None })
         }
     }
 }
@@ -104,13 +143,15 @@ fn refused(err: &reqwest::Error) -> bool {
     false
 }
 
-/// Reads at most `MAX_ANSWER_BYTES` of `response`; a longer answer is cut off.
-async fn drain_capped(mut response: reqwest::Response) {
-    let mut read = 0;
+/// At most `MAX_ANSWER_BYTES` of `response`; a longer answer is cut off.
+async fn read_capped(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
     while let Ok(Some(chunk)) = response.chunk().await {
-        read += chunk.len();
-        if read >= MAX_ANSWER_BYTES {
+        let room = MAX_ANSWER_BYTES - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_ANSWER_BYTES {
             break;
         }
     }
+    body
 }

@@ -4,28 +4,34 @@
 //! never carry a body or a name. Client-chosen endpoints are judged by `address`.
 
 pub mod address;
+mod apns;
 mod counters;
 mod device;
 mod dispatch;
 mod entity;
 mod facts;
+mod fcm;
 mod http;
 mod outbox;
 mod payload;
 mod provider;
 mod registry;
+mod token_cache;
 mod vapid;
 mod webpush;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use apns::{ApnsKey, ApnsSettings};
 pub use counters::PushCounters;
 pub use device::{DeviceRequest, Provider};
 pub use dispatch::Dispatcher;
 pub use entity::{outbox as outbox_entity, subscription};
+pub use fcm::{FcmAccount, FcmSettings};
 pub use outbox::{Outbox, OutboxStats};
 pub use payload::Payload;
 pub use provider::Outcome;
@@ -37,9 +43,9 @@ use crate::database::Db;
 #[derive(Debug, Clone)]
 pub struct PushSettings {
     pub vapid: VapidKey,
-    /// Providers besides Web Push that this deployment can send through.
-    pub fcm_configured: bool,
-    pub apns_configured: bool,
+    /// Providers besides Web Push, when this deployment has their credentials.
+    pub fcm: Option<FcmSettings>,
+    pub apns: Option<ApnsSettings>,
     /// Admits `http://` endpoints on loopback and sending to loopback (tests only).
     pub allow_loopback: bool,
     /// How long a recipient has to read a message before it is pushed.
@@ -62,8 +68,8 @@ impl PushSettings {
     fn configured(&self, provider: Provider) -> bool {
         match provider {
             Provider::WebPush => true,
-            Provider::Fcm => self.fcm_configured,
-            Provider::Apns => self.apns_configured,
+            Provider::Fcm => self.fcm.is_some(),
+            Provider::Apns => self.apns.is_some(),
         }
     }
 }
@@ -110,15 +116,26 @@ impl PushService {
     /// The dispatcher of this node, sending through every configured provider and
     /// reading the outbox over `db`: a pool of its own, so that pushing never takes
     /// a connection a request is waiting for.
-    pub fn dispatcher(&self, db: Db) -> Dispatcher {
+    pub fn dispatcher(&self, db: Db) -> Result<Dispatcher, crate::DomainError> {
         let web_push = webpush::WebPush::new(
             self.settings.vapid.clone(),
             self.settings.vapid_subject.clone(),
             self.settings.allow_loopback,
         );
-        let providers =
-            dispatch::Providers::default().with(Provider::WebPush, std::sync::Arc::new(web_push));
-        Dispatcher::new(db, providers, &self.settings, self.counters.clone())
+        let mut providers =
+            dispatch::Providers::default().with(Provider::WebPush, Arc::new(web_push));
+        if let Some(fcm) = &self.settings.fcm {
+            providers = providers.with(Provider::Fcm, Arc::new(fcm::Fcm::new(fcm)?));
+        }
+        if let Some(apns) = &self.settings.apns {
+            providers = providers.with(Provider::Apns, Arc::new(apns::Apns::new(apns)));
+        }
+        Ok(Dispatcher::new(
+            db,
+            providers,
+            &self.settings,
+            self.counters.clone(),
+        ))
     }
 
     /// What the dispatchers of this node have done.

@@ -21,6 +21,28 @@ pub struct Payload {
 }
 
 impl Payload {
+    /// Every field as a string, for providers whose data holds only strings (FCM).
+    pub(crate) fn string_fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.object()
+            .into_iter()
+            .map(|(name, value)| {
+                let text = match value {
+                    serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                (name, serde_json::Value::String(text))
+            })
+            .collect()
+    }
+
+    /// The payload as a JSON object, to which a provider adds its envelope (APNs).
+    pub(crate) fn object(&self) -> serde_json::Map<String, serde_json::Value> {
+        let serde_json::Value::Object(fields) = serde_json::json!(self) else {
+            unreachable!("a struct serializes as an object")
+        };
+        fields
+    }
+
     pub(crate) fn message(
         conversation_id: Uuid,
         seq: i64,

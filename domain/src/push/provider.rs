@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::Provider;
+use super::{Payload, Provider};
 
 /// A device as a provider needs it.
 #[derive(Debug, Clone)]
@@ -14,6 +14,8 @@ pub(crate) struct Target {
     pub address: String,
     pub p256dh: Option<String>,
     pub auth: Option<String>,
+    /// APNs: the app's bundle id.
+    pub topic: Option<String>,
 }
 
 /// How one delivery went.
@@ -58,7 +60,7 @@ impl Outcome {
 /// Sends pushes through one provider.
 #[async_trait::async_trait]
 pub(crate) trait Deliver: Send + Sync + std::fmt::Debug {
-    async fn deliver(&self, target: &Target, payload: &[u8]) -> Outcome;
+    async fn deliver(&self, target: &Target, payload: &Payload) -> Outcome;
 }
 
 /// `Retry-After` in seconds (the form push services use); an HTTP date is ignored.

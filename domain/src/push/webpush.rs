@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use web_push_native::{Auth, WebPushBuilder};
 
 use super::http;
+use super::payload::Payload;
 use super::provider::{Deliver, Outcome, Target};
 use super::vapid::VapidKey;
 
@@ -36,7 +37,7 @@ struct VapidClaims<'a> {
 impl WebPush {
     pub(crate) fn new(vapid: VapidKey, subject: String, allow_loopback: bool) -> Self {
         Self {
-            http: http::client(allow_loopback, false),
+            http: http::client(http::Chosen::ByClient { allow_loopback }, false),
             vapid,
             subject,
             allow_loopback,
@@ -56,7 +57,7 @@ impl WebPush {
         Some(format!("vapid t={token}, k={}", self.vapid.public_key()))
     }
 
-    fn request(&self, target: &Target, payload: &[u8]) -> Option<reqwest::Request> {
+    fn request(&self, target: &Target, body: Vec<u8>) -> Option<reqwest::Request> {
         let decode = |v: &Option<String>| {
             URL_SAFE_NO_PAD
                 .decode(v.as_deref()?.trim_end_matches('='))
@@ -67,7 +68,7 @@ impl WebPush {
         let url = url::Url::parse(&target.address).ok()?;
         let built = WebPushBuilder::new(target.address.parse().ok()?, key, Auth::from(auth))
             .with_valid_duration(TIME_TO_LIVE)
-            .build(payload.to_vec())
+            .build(body)
             .ok()?;
         let mut request = reqwest::Request::try_from(built).ok()?;
         let authorization = self.authorization(&url.origin().ascii_serialization())?;
@@ -81,14 +82,15 @@ impl WebPush {
 
 #[async_trait::async_trait]
 impl Deliver for WebPush {
-    async fn deliver(&self, target: &Target, payload: &[u8]) -> Outcome {
+    async fn deliver(&self, target: &Target, payload: &Payload) -> Outcome {
         let Ok(url) = url::Url::parse(&target.address) else {
             return Outcome::Rejected;
         };
         if !http::literal_host_allowed(&url, self.allow_loopback) {
             return Outcome::Refused;
         }
-        let Some(request) = self.request(target, payload) else {
+        let body = serde_json::to_vec(payload).unwrap_or_default();
+        let Some(request) = self.request(target, body) else {
             return Outcome::Rejected;
         };
         http::send(&self.http, request).await
@@ -124,6 +126,10 @@ mod tests {
         (port, seen)
     }
 
+    fn payload() -> crate::push::Payload {
+        crate::push::Payload::message(uuid::Uuid::nil(), 1, 1, 1)
+    }
+
     fn target(address: String) -> Target {
         let key = p256::SecretKey::random(&mut rand::rngs::OsRng);
         Target {
@@ -134,6 +140,7 @@ mod tests {
                 URL_SAFE_NO_PAD.encode(key.public_key().to_encoded_point(false).as_bytes()),
             ),
             auth: Some(URL_SAFE_NO_PAD.encode([9u8; 16])),
+            topic: None,
         }
     }
 
@@ -149,7 +156,7 @@ mod tests {
             format!("http://localhost:{port}/push"),
         ] {
             assert_eq!(
-                sender.deliver(&target(address.clone()), b"{}").await,
+                sender.deliver(&target(address.clone()), &payload()).await,
                 Outcome::Refused,
                 "{address}"
             );
@@ -164,7 +171,7 @@ mod tests {
         // With the tests' flag the same endpoint is contacted.
         let allowed = WebPush::new(VapidKey::random(), "mailto:ops@example.org".into(), true);
         let outcome = allowed
-            .deliver(&target(format!("http://localhost:{port}/push")), b"{}")
+            .deliver(&target(format!("http://localhost:{port}/push")), &payload())
             .await;
         assert_eq!(
             outcome,

@@ -7,50 +7,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::receiver::Receiver;
-use super::{register, set_muted};
-use crate::helpers::{Backend, TestApp, TestDatabase, test_config};
+use super::{pushing_app, register, send, sent, set_muted, until_no_subscription};
+use crate::helpers::Backend;
 use crate::realtime::chat;
-
-/// A node that pushes to loopback after `delay_ms`.
-async fn pushing_app(backend: Backend, delay_ms: u64) -> TestApp {
-    let db = TestDatabase::create(backend).await;
-    let config = api::Config {
-        push_allow_loopback: true,
-        push_delay_ms: delay_ms,
-        ..test_config(db.url())
-    };
-    TestApp::boot(db, config).await
-}
-
-async fn send(app: &TestApp, token: &str, conversation: &str, body: &str) -> i64 {
-    let response = app
-        .post_json(
-            &format!("/v1/conversations/{conversation}/messages"),
-            &json!({ "body": body, "client_msg_id": uuid::Uuid::new_v4().to_string() }),
-            Some(token),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    response.json::<Value>().await.expect("json")["seq"]
-        .as_i64()
-        .expect("a seq")
-}
-
-/// The value of `push_sent_total{provider="webpush",outcome=…}` in `/metrics`.
-async fn sent(app: &TestApp, outcome: &str) -> u64 {
-    let text = app.get("/metrics").await.text().await.expect("text");
-    let prefix = format!("push_sent_total{{provider=\"webpush\",outcome=\"{outcome}\"}} ");
-    text.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {prefix} in /metrics"))
-        .parse()
-        .expect("a count")
-}
 
 const WAIT: Duration = Duration::from_secs(15);
 
 async fn a_push_reaches_the_browser_encrypted_signed_and_without_content(backend: Backend) {
-    let app = pushing_app(backend, 100).await;
+    let app = pushing_app(backend, 100, |config| config).await;
     let mut browser = Receiver::start(&[]).await;
     let chat = chat(&app).await;
     let (status, _) = register(&app, &browser.subscription("client"), &chat.client_token).await;
@@ -86,13 +50,13 @@ async fn a_push_reaches_the_browser_encrypted_signed_and_without_content(backend
     let name = chat.therapist.email.split('@').next().expect("a name");
     assert!(!text.contains(name), "nor who sent it: {text}");
 
-    assert_eq!(sent(&app, "delivered").await, 1);
+    assert_eq!(sent(&app, "webpush", "delivered").await, 1);
     assert!(browser.next(Duration::from_secs(2)).await.is_none(), "once");
 }
 on_every_backend!(a_push_reaches_the_browser_encrypted_signed_and_without_content);
 
 async fn busy_and_failing_push_services_are_retried_until_delivered_once(backend: Backend) {
-    let app = pushing_app(backend, 100).await;
+    let app = pushing_app(backend, 100, |config| config).await;
     let mut browser = Receiver::start(&[429, 503]).await;
     let chat = chat(&app).await;
     register(&app, &browser.subscription("client"), &chat.client_token).await;
@@ -111,37 +75,25 @@ async fn busy_and_failing_push_services_are_retried_until_delivered_once(backend
         browser.next(Duration::from_secs(3)).await.is_none(),
         "delivered once"
     );
-    assert_eq!(sent(&app, "retry").await, 2);
-    assert_eq!(sent(&app, "delivered").await, 1);
+    assert_eq!(sent(&app, "webpush", "retry").await, 2);
+    assert_eq!(sent(&app, "webpush", "delivered").await, 1);
 }
 on_every_backend!(busy_and_failing_push_services_are_retried_until_delivered_once);
 
 async fn a_device_the_push_service_calls_gone_is_removed(backend: Backend) {
-    let app = pushing_app(backend, 100).await;
+    let app = pushing_app(backend, 100, |config| config).await;
     let mut browser = Receiver::start(&[410]).await;
     let chat = chat(&app).await;
     register(&app, &browser.subscription("client"), &chat.client_token).await;
     send(&app, &chat.therapist_token, &chat.conversation, "hello").await;
     assert_eq!(browser.next(WAIT).await.expect("a try")["status"], 410);
-    for _ in 0..50 {
-        let listed = app
-            .get_as("/v1/push/subscriptions", Some(&chat.client_token))
-            .await
-            .json::<Value>()
-            .await
-            .expect("json");
-        if listed == json!([]) {
-            assert_eq!(sent(&app, "gone").await, 1);
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the gone subscription is still listed");
+    until_no_subscription(&app, &chat.client_token).await;
+    assert_eq!(sent(&app, "webpush", "gone").await, 1);
 }
 on_every_backend!(a_device_the_push_service_calls_gone_is_removed);
 
 async fn only_unread_unmuted_messages_to_others_are_pushed_and_bursts_collapse(backend: Backend) {
-    let app = pushing_app(backend, 1_500).await;
+    let app = pushing_app(backend, 1_500, |config| config).await;
     let mut browser = Receiver::start(&[]).await;
     let chat = chat(&app).await;
     register(&app, &browser.subscription("client"), &chat.client_token).await;

@@ -3,6 +3,10 @@
 
 mod delivery;
 mod durability;
+mod fake;
+mod fake_apns;
+mod fake_fcm;
+mod native;
 mod outbox;
 mod receiver;
 mod subscriptions;
@@ -13,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Backend, TestApp, TestDatabase, test_config};
 
 /// A browser subscription as `PushSubscription.toJSON()` gives it, with fresh keys.
 pub(crate) fn browser_subscription(endpoint: &str) -> Value {
@@ -62,4 +66,64 @@ pub(crate) async fn set_muted(
         .send()
         .await
         .expect("answered")
+}
+
+/// A node that pushes to loopback `delay_ms` after a send, with `configure`'s changes
+/// (a provider's stand-in, say).
+pub(crate) async fn pushing_app(
+    backend: Backend,
+    delay_ms: u64,
+    configure: impl FnOnce(api::Config) -> api::Config,
+) -> TestApp {
+    let db = TestDatabase::create(backend).await;
+    let config = api::Config {
+        push_allow_loopback: true,
+        push_delay_ms: delay_ms,
+        ..test_config(db.url())
+    };
+    TestApp::boot(db, configure(config)).await
+}
+
+/// Sends `body` to `conversation` as `token`; the new message's seq.
+pub(crate) async fn send(app: &TestApp, token: &str, conversation: &str, body: &str) -> i64 {
+    let response = app
+        .post_json(
+            &format!("/v1/conversations/{conversation}/messages"),
+            &json!({ "body": body, "client_msg_id": uuid::Uuid::new_v4().to_string() }),
+            Some(token),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.expect("json")["seq"]
+        .as_i64()
+        .expect("a seq")
+}
+
+/// The value of `push_sent_total{provider,outcome}` in `/metrics`.
+pub(crate) async fn sent(app: &TestApp, provider: &str, outcome: &str) -> u64 {
+    let text = app.get("/metrics").await.text().await.expect("text");
+    let prefix = format!("push_sent_total{{provider=\"{provider}\",outcome=\"{outcome}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in /metrics"))
+        .parse()
+        .expect("a count")
+}
+
+/// `GET /v1/push/subscriptions` as `token` until it lists none (a gone device is
+/// removed when its round settles); panics if one is still there after five seconds.
+pub(crate) async fn until_no_subscription(app: &TestApp, token: &str) {
+    for _ in 0..50 {
+        let listed = app
+            .get_as("/v1/push/subscriptions", Some(token))
+            .await
+            .json::<Value>()
+            .await
+            .expect("json");
+        if listed == json!([]) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the gone subscription is still listed");
 }

@@ -7,13 +7,15 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::fake::Reports;
 
 /// A running receiver; killed when dropped.
 pub(crate) struct Receiver {
     child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
+    reports: Reports,
     pub port: u16,
     pub p256dh: String,
     pub auth: String,
@@ -63,9 +65,19 @@ impl Receiver {
             .expect("its stdout")
             .expect("a first line with its port and keys");
         let info: Value = serde_json::from_str(&first).expect("JSON");
+        // Each later line reports one push.
+        let (reporter, reports) = Reports::channel();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let report = serde_json::from_str(&line).expect("a JSON report");
+                if reporter.send(report).is_err() {
+                    break;
+                }
+            }
+        });
         Self {
             child,
-            lines,
+            reports,
             port: u16::try_from(info["port"].as_u64().expect("a port")).expect("a port"),
             p256dh: info["p256dh"].as_str().expect("p256dh").to_owned(),
             auth: info["auth"].as_str().expect("auth").to_owned(),
@@ -89,24 +101,12 @@ impl Receiver {
 
     /// The next push's report, or `None` if none comes within `wait`.
     pub(crate) async fn next(&mut self, wait: Duration) -> Option<Value> {
-        let line = tokio::time::timeout(wait, self.lines.next_line())
-            .await
-            .ok()?
-            .expect("the receiver's stdout")?;
-        Some(serde_json::from_str(&line).expect("a JSON report"))
+        self.reports.next(wait).await
     }
 
     /// Every push that arrives within `wait`.
     pub(crate) async fn all_within(&mut self, wait: Duration) -> Vec<Value> {
-        let until = tokio::time::Instant::now() + wait;
-        let mut reports = Vec::new();
-        while let Some(left) = until.checked_duration_since(tokio::time::Instant::now()) {
-            match self.next(left).await {
-                Some(report) => reports.push(report),
-                None => break,
-            }
-        }
-        reports
+        self.reports.all_within(wait).await
     }
 }
 
