@@ -26,7 +26,7 @@ pub const UNSUPPORTED_SUBPROTOCOL: &str = "unsupported_subprotocol";
 pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";
 
 /// Every code and what it tells a client, in the order the README lists them.
-pub const TABLE: [(&str, &str); 27] = [
+pub const TABLE: [(&str, &str); 28] = [
     (
         NOT_FOUND,
         "no such resource, or one the caller may not know of (404)",
@@ -56,6 +56,10 @@ pub const TABLE: [(&str, &str); 27] = [
     (
         "invalid_cursor",
         "a paging cursor was tampered with or belongs to another query: start from the first page (400)",
+    ),
+    (
+        "invalid_sync_token",
+        "a sync token was tampered with, belongs to another account or is older than the feed keeps: reload, then sync without `since` (400)",
     ),
     (
         "validation_failed",
@@ -140,6 +144,7 @@ mod tests {
                 message: String::new(),
             },
             DomainError::InvalidCursor { parameter: "x" },
+            DomainError::InvalidSyncToken,
             DomainError::Unauthenticated("x"),
             DomainError::Forbidden { action: "x" },
             DomainError::RateLimited {

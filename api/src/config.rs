@@ -141,6 +141,10 @@ pub struct Config {
     /// Seconds after which a push not yet delivered is dropped (and counted).
     #[arg(long, env = "PORTAL_PUSH_MAX_AGE_SECS", default_value_t = 3_600)]
     pub push_max_age_secs: u64,
+    /// Days a change stays in the catch-up feed; a sync token older than that is
+    /// refused (`invalid_sync_token`) and the client reloads.
+    #[arg(long, env = "PORTAL_SYNC_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub sync_retention_days: u64,
     /// The VAPID `sub` claim: a contact push services can reach the operator at
     /// (`mailto:` or `https:`).
     #[arg(

@@ -138,6 +138,12 @@ impl Application {
             Duration::from_millis(config.db_statement_timeout_ms),
         )
         .await?;
+        let retention = Duration::from_secs(config.sync_retention_days * 24 * 3600);
+        tokio::spawn(domain::sync::compact_every(
+            dispatch.db.clone(),
+            retention,
+            shutdown.started(),
+        ));
         tokio::spawn(state.push.dispatcher(dispatch.db)?.run(shutdown.started()));
         let schema = graphql::build_schema(state.clone());
         let (upgrade_state, upgrade_schema) = (state.clone(), schema.clone());

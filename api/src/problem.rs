@@ -131,7 +131,9 @@ impl ResponseError for ApiError {
                 E::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
                 E::Forbidden { .. } => StatusCode::FORBIDDEN,
                 E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                E::InvalidParameter { .. } | E::InvalidCursor { .. } => StatusCode::BAD_REQUEST,
+                E::InvalidParameter { .. } | E::InvalidCursor { .. } | E::InvalidSyncToken => {
+                    StatusCode::BAD_REQUEST
+                }
                 E::Validation(_) | E::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
                 E::Conflict(_) => StatusCode::CONFLICT,
                 E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

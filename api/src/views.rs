@@ -11,10 +11,12 @@ use uuid::Uuid;
 use crate::graphql::global_id::{global_id, message_global_id};
 
 mod push;
+mod sync;
 
 pub use push::{
     ApnsRegistration, FcmRegistration, NotificationSettings, PushSubscription, WebPushSubscription,
 };
+pub use sync::SyncPage;
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]

@@ -20,6 +20,12 @@ pub enum DomainError {
         "{parameter}: the cursor is invalid or belongs to a different query; start again from the first page"
     )]
     InvalidCursor { parameter: &'static str },
+    /// A sync token was tampered with, belongs to another account, or points before
+    /// what the feed still holds.
+    #[error(
+        "since: the sync token is invalid, belongs to another account or is too old; reload and sync from the position that gives"
+    )]
+    InvalidSyncToken,
     /// No valid credentials: a missing, malformed, expired or revoked token, or a
     /// failed login (which never says whether the email exists).
     #[error("{0}")]
@@ -54,6 +60,7 @@ impl DomainError {
             Self::NotFound { .. } => "not_found",
             Self::InvalidParameter { .. } => "invalid_parameter",
             Self::InvalidCursor { .. } => "invalid_cursor",
+            Self::InvalidSyncToken => "invalid_sync_token",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden { .. } => "forbidden",
             Self::RateLimited { .. } => "rate_limited",
@@ -71,6 +78,7 @@ impl DomainError {
             Self::InvalidParameter { parameter, .. } | Self::InvalidCursor { parameter } => {
                 Some(parameter)
             }
+            Self::InvalidSyncToken => Some("since"),
             _ => None,
         }
     }

@@ -17,6 +17,7 @@ pub mod page;
 pub mod push;
 pub mod seed;
 mod sql;
+pub mod sync;
 mod text;
 
 pub use error::DomainError;

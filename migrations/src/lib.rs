@@ -11,6 +11,7 @@ mod m20261126_000001_create_directory;
 mod m20261126_000002_create_accounts;
 mod m20261126_000003_create_chat;
 mod m20261203_000004_create_push;
+mod m20261204_000005_create_sync_feed;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_create_accounts::Migration),
             Box::new(m20261126_000003_create_chat::Migration),
             Box::new(m20261203_000004_create_push::Migration),
+            Box::new(m20261204_000005_create_sync_feed::Migration),
         ]
     }
 }

@@ -86,6 +86,16 @@ async fn a_bus_outage_loses_no_event_silently(backend: Backend) {
         .another_node_with(on_the_bus(sender_node.database_url()))
         .await;
     let chat = chat(&sender_node).await;
+    // Where the client starts: its feed's position before anything is sent.
+    let start = reqwest::Client::new()
+        .get(format!("{listener_node}/v1/sync"))
+        .bearer_auth(&chat.client_token)
+        .send()
+        .await
+        .expect("answered")
+        .json::<Value>()
+        .await
+        .expect("json");
 
     let sending = {
         let (address, token) = (sender_node.address.clone(), chat.therapist_token.clone());
@@ -115,27 +125,28 @@ async fn a_bus_outage_loses_no_event_silently(backend: Backend) {
         nats
     });
 
-    // The remote subscriber, as the README tells clients to be: live events, and on
-    // `resync` a reconnect with Last-Event-ID at the last seq it holds with no hole
-    // before it (seqs count up by one per conversation), which replays the rest.
+    // The remote subscriber, as the README tells clients to be (and as EventSource
+    // is): live events, and on `resync` a reconnect with the last event id it got as
+    // Last-Event-ID, which replays the rest from the feed.
     let mut seen = BTreeSet::new();
     let mut this_stream = BTreeSet::new();
     let mut resyncs = 0;
+    let mut last_id: Option<String> = start["next"].as_str().map(str::to_owned);
     // Generous: CI runs this beside the whole suite on two cores.
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut stream = Sse::open(&listener_node, &chat.client_token, None).await;
+    let mut stream = Sse::open(&listener_node, &chat.client_token, last_id.as_deref()).await;
     while (seen.len() as i64) < MESSAGES && Instant::now() < deadline {
         match stream.next(Duration::from_secs(2)).await {
-            Some((name, data, _)) if name == "message_created" => {
+            Some((name, data, id)) if name == "message_created" => {
                 let seq = data["message"]["seq"].as_i64().expect("a seq");
                 assert!(this_stream.insert(seq), "seq {seq} twice on one stream");
                 seen.insert(seq);
+                last_id = id.or(last_id);
             }
-            Some((name, _, _)) if name == "resync" => {
+            Some((name, _, id)) if name == "resync" => {
+                assert!(id.is_none(), "the start position is valid: no reload");
                 resyncs += 1;
-                let held = (1..).take_while(|seq| seen.contains(seq)).last();
-                let resume = format!("{}:{}", chat.conversation, held.unwrap_or(0));
-                stream = Sse::open(&listener_node, &chat.client_token, Some(&resume)).await;
+                stream = Sse::open(&listener_node, &chat.client_token, last_id.as_deref()).await;
                 this_stream.clear();
             }
             Some(_) | None => {}

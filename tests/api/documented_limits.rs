@@ -17,6 +17,7 @@ fn page_limits_of(path: &str) -> PageLimits {
         "/v1/conversations/{id}/messages" => domain::chat::ChatService::HISTORY_PAGE,
         "/v1/admin/accounts" => domain::accounts::AccountService::ACCOUNT_PAGE,
         "/v1/admin/audit" => domain::audit::AuditService::PAGE,
+        "/v1/sync" => domain::chat::ChatService::SYNC_PAGE,
         other => panic!("{other} takes a `limit`: name the service that owns its list"),
     }
 }
@@ -161,7 +162,7 @@ fn query_parameters_document_the_domain_limits() {
             }
         }
     }
-    assert_eq!(limits_seen, 5, "every paged list documents its `limit`");
+    assert_eq!(limits_seen, 6, "every paged list documents its `limit`");
 }
 
 #[test]
@@ -196,6 +197,7 @@ fn the_graphql_schema_states_the_domain_limits() {
     let password = (limits::PASSWORD.min as u64, limits::PASSWORD.max as u64);
     let window = domain::chat::ChatService::HISTORY_PAGE;
     let directory = domain::directory::DirectoryService::PAGE;
+    let sync = domain::chat::ChatService::SYNC_PAGE;
     let mut passwords = 0;
     for line in sdl.lines() {
         if line.contains("password") {
@@ -208,7 +210,7 @@ fn the_graphql_schema_states_the_domain_limits() {
             let number: String = at_most.chars().take_while(char::is_ascii_digit).collect();
             let number: u64 = number.parse().unwrap_or_else(|_| panic!("{line}"));
             assert!(
-                number == window.max || number == directory.max,
+                [window.max, directory.max, sync.max].contains(&number),
                 "{line}: {number} is no page maximum"
             );
         }

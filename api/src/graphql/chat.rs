@@ -93,6 +93,26 @@ impl ChatQuery {
         Ok(connection_of(page, views::Conversation::from, EmptyFields))
     }
 
+    /// Every change the caller must learn about after `since` (the `next` of the
+    /// previous answer), in order; without it, the current position and no changes.
+    /// `first`: at most 500 changes an answer (default 100); `limited` says more
+    /// follow. A tampered, foreign or expired token is an error
+    /// with code `invalid_sync_token`: reload, then sync without `since`.
+    async fn sync(
+        &self,
+        ctx: &Context<'_>,
+        since: Option<String>,
+        first: Option<i32>,
+    ) -> Result<views::SyncPage> {
+        let state = ctx.data::<AppState>()?;
+        let page = state
+            .chat
+            .sync(actor(ctx)?, since.as_deref(), first.map(i64::from))
+            .await
+            .map_err(graphql_error)?;
+        Ok(page.into())
+    }
+
     /// One conversation; null when it does not exist or the caller is not a member.
     async fn conversation(
         &self,

@@ -73,7 +73,10 @@ impl MessageEvent {
                 message: None,
                 account_id: Some(account_id),
             },
-            Event::Presence { .. } | Event::MembershipChanged { .. } => return None,
+            Event::Presence { .. }
+            | Event::MembershipChanged { .. }
+            | Event::ConversationStarted { .. }
+            | Event::NotificationsChanged { .. } => return None,
         };
         Some(event)
     }
@@ -133,10 +136,10 @@ impl SubscriptionRoot {
             .map_err(graphql_error)?;
         Ok(subscriber.into_stream().filter_map(move |delivery| {
             std::future::ready(match delivery {
-                Delivery::Event(event) if event.conversation_id() == Some(conversation_id) => {
+                Delivery::Event(event, _) if event.conversation_id() == Some(conversation_id) => {
                     MessageEvent::of(Arc::unwrap_or_clone(event))
                 }
-                Delivery::Event(_) => None,
+                Delivery::Event(..) => None,
                 Delivery::Resync => Some(MessageEvent {
                     kind: MessageEventKind::Resync,
                     conversation_id,
@@ -158,7 +161,7 @@ impl SubscriptionRoot {
         let subscriber = state.hub.subscribe(actor(ctx)?.account_id);
         Ok(subscriber.into_stream().filter_map(|delivery| {
             std::future::ready(match delivery {
-                Delivery::Event(event) => match *event {
+                Delivery::Event(event, _) => match *event {
                     Event::Presence { account_id, status } => Some(PresenceChange {
                         account_id,
                         status: status.into(),

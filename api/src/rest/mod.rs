@@ -7,7 +7,9 @@ mod conversations;
 mod paging;
 mod push;
 mod realtime;
+mod resume;
 mod streams;
+mod sync;
 mod therapists;
 mod validators;
 
@@ -51,5 +53,6 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(push::set_notifications)
         .service(realtime::set_presence)
         .service(realtime::get_presence)
-        .service(realtime::events);
+        .service(realtime::events)
+        .service(sync::sync);
 }

@@ -9,12 +9,12 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use domain::DomainError;
-use domain::events::{Delivery, Event};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::resume::{FeedCursor, Replay, replay};
 use super::streams::{EmptyEventData, EventStream, ServerSentEvent};
 use crate::auth::{Authenticated, SessionCredentials};
 use crate::problem::{ApiError, Problem};
@@ -114,20 +114,19 @@ pub async fn get_presence(
     }))
 }
 
-/// Whether `event` is a new message the replay, which reached `seq` of
-/// `conversation`, has already sent.
-fn already_sent(event: &Event, (conversation, seq): (Uuid, i64)) -> bool {
-    matches!(event, Event::MessageCreated { message }
-        if message.conversation_id == conversation && message.seq <= seq)
-}
-
 /// Stream the caller's events (SSE)
 ///
 /// The signed-in user's events as Server-Sent Events: new, edited and deleted
-/// messages, read markers and contacts' presence. While the stream is open the user
-/// is online. With `Last-Event-ID` (`<conversation>:<seq>`), missed messages are
-/// replayed from the database first. A client that falls too far behind gets an
-/// `event: resync` and the stream ends: reload from the last seq and reconnect. When
+/// messages, read markers, conversations started with them, their mute switches and
+/// contacts' presence. While the stream is open the user is online. Every change
+/// carries `id:`, the token of its position in the user's change feed; with
+/// `Last-Event-ID`, the changes after it are replayed from the feed first (as their
+/// live frames, each message as it is now), then live changes follow with none
+/// missed and none twice. A replay longer than 500 changes ends with `event: limited`
+/// and the stream: page on through `GET /v1/sync`, then reconnect. A `Last-Event-ID`
+/// that is no longer valid gets `event: resync` with a new `id:`: reload, then apply
+/// what follows. A client that falls too far behind gets an `event: resync` and the
+/// stream ends: reload from its last event id and reconnect. When
 /// the node stops, the stream ends with `event: reconnect` (and a `retry:` delay):
 /// reconnect, with `Last-Event-ID`, to reach another node. The stream lives only as
 /// long as its token: at the token's expiry (plus the leeway), when the account is
@@ -151,34 +150,20 @@ pub async fn events(
     let actor = &credentials.actor;
     let subscriber = state.hub.subscribe(actor.account_id);
     let session = state.hub.connect(actor.account_id).await?;
-    let mut replay = Vec::new();
-    let resume = request
+    let last_event_id = request
         .headers()
         .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(':'))
-        .and_then(|(c, s)| Some((c.parse::<Uuid>().ok()?, s.parse::<i64>().ok()?)));
-    // Live events already replayed (sent while the replay was read) are not sent twice.
-    let mut replayed = None;
-    if let Some((conversation, seq)) = resume {
-        replayed = Some((conversation, seq));
-        for message in state.chat.replay(actor, conversation, seq).await? {
-            replayed = Some((conversation, message.seq));
-            replay.push(ServerSentEvent::message_created(conversation, message.into()).frame());
-        }
-    }
-    let live = subscriber.into_stream().map(move |delivery| {
+        .and_then(|v| v.to_str().ok());
+    let Replay {
+        frames,
+        reached,
+        limited,
+    } = replay(&state, actor, last_event_id).await?;
+    let feed = FeedCursor::new(state.chat.clone(), actor.clone(), reached);
+    let live = subscriber.into_stream().then(move |delivery| {
         // The session lives as long as the stream: the user stays online meanwhile.
         let _online = &session;
-        match delivery {
-            Delivery::Event(event) if replayed.is_some_and(|up_to| already_sent(&event, up_to)) => {
-                String::new()
-            }
-            Delivery::Event(event) => ServerSentEvent::of(&event)
-                .map(|frame| frame.frame())
-                .unwrap_or_default(),
-            Delivery::Resync => ServerSentEvent::Resync(EmptyEventData {}).frame(),
-        }
+        feed.clone().frames_of(delivery)
     });
     // `None` marks the end of the live stream (a resync): the response ends with it.
     let live = live.map(Some).chain(stream::once(std::future::ready(None)));
@@ -201,7 +186,12 @@ pub async fn events(
             .get()
             .map(|end| ServerSentEvent::reauthenticate(end).frame())
     });
-    let body = stream::iter(replay.into_iter().map(Some))
+    // `None` after a replay that ends `limited`: the client pages on, then returns.
+    let mut replayed: Vec<Option<String>> = frames.into_iter().map(Some).collect();
+    if limited {
+        replayed.push(None);
+    }
+    let body = stream::iter(replayed)
         .chain(stream::select(stream::select(live, keepalive), stopping))
         .take_while(|frame| std::future::ready(frame.is_some()))
         .filter_map(|frame| std::future::ready(frame.filter(|f| !f.is_empty())))

@@ -3,6 +3,7 @@
 //! OpenAPI schema is what is sent), and the NDJSON export's documented shape.
 
 use domain::accounts::SessionEnd;
+use domain::chat::{Change, Changed};
 use domain::events::Event;
 use serde::Serialize;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
@@ -37,6 +38,27 @@ pub struct ReadMarkerData {
     pub seq: i64,
 }
 
+/// `data` of `conversation_started`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationStartedData {
+    pub conversation_id: Uuid,
+}
+
+/// `data` of `notifications`: the caller's mute switch on a conversation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationsData {
+    pub conversation_id: Uuid,
+    pub muted: bool,
+}
+
+/// `data` of `limited`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LimitedData {
+    /// Page on with `GET /v1/sync?since=<next>`, then reconnect with the last
+    /// position's token as `Last-Event-ID`.
+    pub next: String,
+}
+
 /// `data` of `resync` and `reconnect`: `{}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EmptyEventData {}
@@ -61,10 +83,10 @@ pub struct ReauthenticateData {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "event", content = "data", rename_all = "snake_case")]
 pub enum ServerSentEvent {
-    /// A new message; the frame's `id` is `<conversation>:<seq>`.
+    /// A new message.
     #[schema(title = "MessageCreatedEvent")]
     MessageCreated(MessageEventData),
-    /// An edited message; the frame's `id` is `<conversation>:<seq>`.
+    /// An edited message.
     #[schema(title = "MessageEditedEvent")]
     MessageEdited(MessageEventData),
     /// A message became a tombstone.
@@ -73,11 +95,22 @@ pub enum ServerSentEvent {
     /// A member's read marker moved.
     #[schema(title = "ReadMarkerEvent")]
     ReadMarker(ReadMarkerData),
+    /// A conversation was started with the caller: load it.
+    #[schema(title = "ConversationStartedEvent")]
+    ConversationStarted(ConversationStartedData),
+    /// The caller muted or unmuted a conversation (on any of their devices).
+    #[schema(title = "NotificationsEvent")]
+    Notifications(NotificationsData),
     /// A contact's presence changed.
     #[schema(title = "PresenceEvent")]
     Presence(AccountPresence),
-    /// The client fell too far behind and the stream ends: reload from the last seq
-    /// held without a hole, and reconnect.
+    /// The replay after `Last-Event-ID` was longer than a page and the stream ends:
+    /// page on through `GET /v1/sync` from `next`, then reconnect.
+    #[schema(title = "LimitedEvent")]
+    Limited(LimitedData),
+    /// The client fell too far behind and the stream ends; or (with an `id`) its
+    /// `Last-Event-ID` is no longer valid and the stream goes on from now: reload,
+    /// then apply what follows.
     #[schema(title = "ResyncEvent")]
     Resync(EmptyEventData),
     /// The node stops and the stream ends: reconnect after the frame's `retry:` delay,
@@ -120,8 +153,53 @@ impl ServerSentEvent {
                 account_id: *account_id,
                 status: PresenceStatus::from(*status),
             }),
+            Event::ConversationStarted { conversation_id } => {
+                Self::ConversationStarted(ConversationStartedData {
+                    conversation_id: *conversation_id,
+                })
+            }
+            Event::NotificationsChanged {
+                conversation_id,
+                muted,
+            } => Self::Notifications(NotificationsData {
+                conversation_id: *conversation_id,
+                muted: *muted,
+            }),
             Event::MembershipChanged { .. } => return None,
         })
+    }
+
+    /// The frame for a change replayed from the caller's feed, as its live event
+    /// would have been (a message as it is now: created, edited or deleted).
+    pub fn of_change(change: Change) -> Self {
+        let conversation_id = change.conversation_id;
+        match change.what {
+            Changed::Message(message) if message.deleted => {
+                Self::MessageDeleted(MessageDeletedData {
+                    conversation_id,
+                    seq: message.seq,
+                })
+            }
+            Changed::Message(message) if message.edited_at.is_some() => {
+                Self::MessageEdited(MessageEventData {
+                    conversation_id,
+                    message: message.into(),
+                })
+            }
+            Changed::Message(message) => Self::message_created(conversation_id, message.into()),
+            Changed::ReadMarker { account_id, seq } => Self::ReadMarker(ReadMarkerData {
+                conversation_id,
+                account_id,
+                seq,
+            }),
+            Changed::Conversation(_) => {
+                Self::ConversationStarted(ConversationStartedData { conversation_id })
+            }
+            Changed::Notifications { muted } => Self::Notifications(NotificationsData {
+                conversation_id,
+                muted,
+            }),
+        }
     }
 
     pub fn message_created(conversation_id: Uuid, message: views::Message) -> Self {
@@ -139,17 +217,20 @@ impl ServerSentEvent {
         Self::Reauthenticate(ReauthenticateData { reason })
     }
 
-    /// The text of the frame: `retry:` before a reconnect, `id:` on message events
-    /// (what a reconnect sends back as `Last-Event-ID`), then `event:` and `data:`.
+    /// The text of the frame: `retry:` before a reconnect, then `event:` and `data:`.
     pub fn frame(&self) -> String {
+        self.frame_with_id(None)
+    }
+
+    /// The frame with `id:` set to `id` (on a change: the token of its position in
+    /// the caller's feed, which a reconnect sends back as `Last-Event-ID`).
+    pub fn frame_with_id(&self, id: Option<&str>) -> String {
         let mut frame = String::new();
-        match self {
-            Self::MessageCreated(data) | Self::MessageEdited(data) => {
-                let (conversation, seq) = (data.conversation_id, data.message.seq);
-                frame.push_str(&format!("id: {conversation}:{seq}\n"));
-            }
-            Self::Reconnect(_) => frame.push_str(&format!("retry: {RECONNECT_AFTER_MS}\n")),
-            _ => {}
+        if let Some(id) = id {
+            frame.push_str(&format!("id: {id}\n"));
+        }
+        if let Self::Reconnect(_) = self {
+            frame.push_str(&format!("retry: {RECONNECT_AFTER_MS}\n"));
         }
         let tagged = serde_json::to_value(self).expect("frames serialise");
         let name = tagged["event"].as_str().expect("a tagged frame");
@@ -178,8 +259,10 @@ impl PartialSchema for EventStream {
             "text/event-stream",
             &ServerSentEvent::name(),
             "Server-Sent Events: frames of `event:` (the name), `data:` (one line of JSON) \
-             and, on message events, `id: <conversation>:<seq>` (send it back as \
-             `Last-Event-ID`); `reconnect` comes after `retry: <ms>`. Lines starting with \
+             and, on every change of the caller's feed (messages, read markers, \
+             conversations started, mute switches), `id: <token>`, an opaque token of \
+             its position (send it back as `Last-Event-ID`, or as `since` to \
+             `GET /v1/sync`); `reconnect` comes after `retry: <ms>`. Lines starting with \
              `:` are keep-alive comments. Each frame is a `ServerSentEvent`.",
         )
     }

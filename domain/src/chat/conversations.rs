@@ -18,6 +18,7 @@ use crate::audit;
 use crate::events::Event;
 use crate::limits::MAX_MEMBERS;
 use crate::page::{Keyset, LIST_LIMITS, Page, PageArgs, PageLimits, Pager, Position};
+use crate::sync::{self, Entry};
 
 #[derive(Serialize, Deserialize)]
 struct ListPosition(DateTime<Utc>, Uuid);
@@ -109,8 +110,16 @@ impl ChatService {
         if actor.role.is_staff() {
             audit::record(&txn, actor, "conversation.start", "conversation", id).await?;
         }
+        let started = Entry::Conversation {
+            conversation_id: id,
+        };
+        let positions = sync::record(&txn, &members, started).await?;
         txn.commit().await?;
         self.hub.membership_changed(members).await;
+        let event = Event::ConversationStarted {
+            conversation_id: id,
+        };
+        self.hub.publish_change(event, positions).await;
         self.get(actor, id).await
     }
 
@@ -166,26 +175,37 @@ impl ChatService {
         if seq <= member.last_read_seq {
             return Ok(member.last_read_seq);
         }
-        member::Entity::update_many()
+        let txn = self.db.begin().await?;
+        let moved = member::Entity::update_many()
             .col_expr(member::Column::LastReadSeq, Expr::value(seq))
             .filter(member::Column::ConversationId.eq(id))
             .filter(member::Column::AccountId.eq(actor.account_id))
             .filter(member::Column::LastReadSeq.lt(seq))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
-        let audience = self.members_of(id).await?;
+        if moved.rows_affected == 0 {
+            // Another request moved it at least this far meanwhile, and told everyone.
+            return Ok(seq);
+        }
+        let marker = Entry::ReadMarker {
+            conversation_id: id,
+            account_id: actor.account_id,
+            seq,
+        };
+        let positions = super::record_for_members(&txn, id, marker).await?;
+        txn.commit().await?;
         let event = Event::ReadMarker {
             conversation_id: id,
             account_id: actor.account_id,
             seq,
         };
-        self.hub.publish(audience, event).await;
+        self.hub.publish_change(event, positions).await;
         Ok(seq)
     }
 
     /// Conversations `ids` with members and last messages: three queries for any
     /// number of conversations.
-    async fn describe(
+    pub(super) async fn describe(
         &self,
         actor: &Actor,
         ids: &[Uuid],

@@ -4,7 +4,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::entity::{member, message};
+use super::entity::message;
 use super::window::{Anchor, WindowRequest, flags};
 use super::{ChatService, Message, MessageWindow};
 use crate::DomainError;
@@ -101,63 +101,9 @@ impl ChatService {
     }
 }
 
-/// Most messages one replay returns per conversation.
-const REPLAY_LIMIT: u64 = 500;
-
 impl ChatService {
     /// Refuses unless the caller is a member of conversation `id`.
     pub async fn require_member(&self, actor: &Actor, id: Uuid) -> Result<(), DomainError> {
         self.member_access(actor, id).await.map(drop)
-    }
-
-    /// Messages a reconnecting client missed since message `seq` of conversation `id`
-    /// (its last event): the rest of that conversation, and what arrived since then in
-    /// the caller's other conversations; each conversation in seq order, at most
-    /// `REPLAY_LIMIT` per conversation. Clients dedupe by `(conversation_id, seq)`.
-    pub async fn replay(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        seq: i64,
-    ) -> Result<Vec<Message>, DomainError> {
-        self.member_access(actor, id).await?;
-        let Some(anchor) = message::Entity::find_by_id((id, seq)).one(&self.db).await? else {
-            return Ok(Vec::new());
-        };
-        let mut replayed: Vec<Message> = message::Entity::find()
-            .filter(message::Column::ConversationId.eq(id))
-            .filter(message::Column::Seq.gt(seq))
-            .order_by_asc(message::Column::Seq)
-            .limit(REPLAY_LIMIT)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(Message::from)
-            .collect();
-        let active: Vec<Uuid> = member::Entity::find()
-            .select_only()
-            .column(member::Column::ConversationId)
-            .filter(member::Column::AccountId.eq(actor.account_id))
-            .filter(member::Column::LastActivityAt.gte(anchor.created_at))
-            .filter(member::Column::ConversationId.ne(id))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        for other in active {
-            // Newest first through the key, so a long history is never scanned.
-            let mut recent: Vec<Message> = message::Entity::find()
-                .filter(message::Column::ConversationId.eq(other))
-                .order_by_desc(message::Column::Seq)
-                .limit(REPLAY_LIMIT)
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .filter(|m| m.created_at >= anchor.created_at)
-                .map(Message::from)
-                .collect();
-            recent.reverse();
-            replayed.extend(recent);
-        }
-        Ok(replayed)
     }
 }

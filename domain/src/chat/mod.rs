@@ -10,6 +10,7 @@ mod history;
 mod muting;
 mod revisions;
 mod sending;
+mod sync;
 mod window;
 
 pub(crate) use contacts::contacts_of;
@@ -22,6 +23,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 pub use entity::{conversation, member, message, revision};
+pub use sync::{Change, Changed, SyncPage};
 pub use window::{Anchor, WindowArgs, WindowRequest};
 
 use crate::DomainError;
@@ -164,17 +166,6 @@ impl ChatService {
         gate
     }
 
-    /// Account ids of the members of conversation `id`: the audience of its events.
-    async fn members_of(&self, id: Uuid) -> Result<Vec<Uuid>, DomainError> {
-        Ok(member::Entity::find()
-            .select_only()
-            .column(member::Column::AccountId)
-            .filter(member::Column::ConversationId.eq(id))
-            .into_tuple()
-            .all(&self.db)
-            .await?)
-    }
-
     /// The conversation and the caller's standing in it. Non-members who are not
     /// staff get `NotFound`: they may not learn that the conversation exists.
     async fn access(
@@ -211,4 +202,29 @@ impl ChatService {
             }),
         }
     }
+}
+
+/// The members of conversation `id`, read over `conn` (a change's own transaction).
+async fn members_in(
+    conn: &impl sea_orm::ConnectionTrait,
+    id: Uuid,
+) -> Result<Vec<Uuid>, DomainError> {
+    Ok(member::Entity::find()
+        .select_only()
+        .column(member::Column::AccountId)
+        .filter(member::Column::ConversationId.eq(id))
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
+/// Records `entry` in the feed of every member of conversation `id`, inside `txn`;
+/// each member's position.
+async fn record_for_members(
+    txn: &impl sea_orm::ConnectionTrait,
+    id: Uuid,
+    entry: crate::sync::Entry,
+) -> Result<crate::sync::Positions, DomainError> {
+    let members = members_in(txn, id).await?;
+    crate::sync::record(txn, &members, entry).await
 }

@@ -9,6 +9,8 @@ use super::ChatService;
 use super::entity::member;
 use crate::DomainError;
 use crate::actor::Actor;
+use crate::events::Event;
+use crate::sync::{self, Entry};
 
 impl ChatService {
     /// Mutes or unmutes conversation `id` for the caller; answers the setting now.
@@ -18,13 +20,28 @@ impl ChatService {
         id: Uuid,
         muted: bool,
     ) -> Result<bool, DomainError> {
-        self.member_access(actor, id).await?;
+        let (_, member) = self.member_access(actor, id).await?;
+        if member.muted == muted {
+            return Ok(muted);
+        }
+        let txn = self.db.begin().await?;
         member::Entity::update_many()
             .col_expr(member::Column::Muted, Expr::value(muted))
             .filter(member::Column::ConversationId.eq(id))
             .filter(member::Column::AccountId.eq(actor.account_id))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        let change = Entry::Muted {
+            conversation_id: id,
+            muted,
+        };
+        let positions = sync::record(&txn, &[actor.account_id], change).await?;
+        txn.commit().await?;
+        let event = Event::NotificationsChanged {
+            conversation_id: id,
+            muted,
+        };
+        self.hub.publish_change(event, positions).await;
         Ok(muted)
     }
 

@@ -11,6 +11,7 @@ use super::{ChatService, Message};
 use crate::DomainError;
 use crate::actor::Actor;
 use crate::events::Event;
+use crate::sync::Entry;
 
 use super::sending::check_body;
 
@@ -43,12 +44,20 @@ impl ChatService {
             .filter(message::Column::Seq.eq(seq))
             .exec(&txn)
             .await?;
+        let positions = super::record_for_members(
+            &txn,
+            id,
+            Entry::Message {
+                conversation_id: id,
+                seq,
+            },
+        )
+        .await?;
         txn.commit().await?;
         let message: Message = self.own_message(actor, id, seq).await?.into();
         if let Some(live) = message.live() {
-            let audience = self.members_of(id).await?;
             let event = Event::MessageEdited { message: live };
-            self.hub.publish(audience, event).await;
+            self.hub.publish_change(event, positions).await;
         }
         Ok(message)
     }
@@ -70,17 +79,21 @@ impl ChatService {
             .filter(message::Column::Seq.eq(seq))
             .exec(&txn)
             .await?;
+        let positions = super::record_for_members(
+            &txn,
+            id,
+            Entry::Message {
+                conversation_id: id,
+                seq,
+            },
+        )
+        .await?;
         txn.commit().await?;
-        let audience = self.members_of(id).await?;
-        self.hub
-            .publish(
-                audience,
-                Event::MessageDeleted {
-                    conversation_id: id,
-                    seq,
-                },
-            )
-            .await;
+        let event = Event::MessageDeleted {
+            conversation_id: id,
+            seq,
+        };
+        self.hub.publish_change(event, positions).await;
         Ok(())
     }
 

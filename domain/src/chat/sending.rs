@@ -11,6 +11,7 @@ use crate::DomainError;
 use crate::actor::Actor;
 use crate::events::Event;
 use crate::limits::{CLIENT_MSG_ID, MESSAGE_BODY};
+use crate::sync::{Entry, Positions};
 use crate::text::{self, Lines};
 
 pub(super) fn check_body(body: &str) -> Result<(), DomainError> {
@@ -57,11 +58,10 @@ impl ChatService {
             .insert_message(actor, id, client_msg_id, body.clone())
             .await
         {
-            Ok(message) => {
+            Ok((message, positions)) => {
                 if let Some(live) = message.live() {
-                    let audience = self.members_of(id).await?;
                     let event = Event::MessageCreated { message: live };
-                    self.hub.publish(audience, event).await;
+                    self.hub.publish_change(event, positions).await;
                 }
                 Ok(Sent {
                     message,
@@ -128,7 +128,7 @@ impl ChatService {
         id: Uuid,
         client_msg_id: &str,
         body: String,
-    ) -> Result<Message, DomainError> {
+    ) -> Result<(Message, Positions), DomainError> {
         let now = crate::clock::now();
         let txn = self.db.begin().await?;
         conversation::Entity::update_many()
@@ -178,8 +178,17 @@ impl ChatService {
         self.outbox
             .enqueue(&txn, id, seq, actor.account_id, now)
             .await?;
+        let positions = super::record_for_members(
+            &txn,
+            id,
+            Entry::Message {
+                conversation_id: id,
+                seq,
+            },
+        )
+        .await?;
         txn.commit().await?;
-        Ok(Message {
+        let message = Message {
             conversation_id: id,
             seq,
             sender_id: actor.account_id,
@@ -188,6 +197,7 @@ impl ChatService {
             created_at: now,
             edited_at: None,
             deleted: false,
-        })
+        };
+        Ok((message, positions))
     }
 }

@@ -21,7 +21,7 @@ const IN_PROCESS_CAPACITY: usize = 16_384;
 /// What a node hears from the bus.
 #[derive(Debug, Clone)]
 pub enum Arrival {
-    Envelope(Envelope),
+    Envelope(Box<Envelope>),
     /// Envelopes may have been lost since the last arrival.
     Gap,
 }
@@ -61,7 +61,7 @@ impl Bus for InProcessBus {
         Box::pin(async move {
             let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
                 match receiver.recv().await {
-                    Ok(envelope) => Some((Arrival::Envelope(envelope), receiver)),
+                    Ok(envelope) => Some((Arrival::Envelope(Box::new(envelope)), receiver)),
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(
                             missed,
@@ -236,7 +236,7 @@ impl Bus for NatsBus {
                 let envelope = serde_json::from_slice::<Envelope>(&message.payload)
                     .inspect_err(|err| tracing::warn!(error = %err, "malformed envelope dropped"))
                     .ok()
-                    .map(Arrival::Envelope);
+                    .map(|envelope| Arrival::Envelope(Box::new(envelope)));
                 futures_util::stream::iter(gap.into_iter().chain(envelope))
             });
             let gaps = futures_util::stream::select(gaps, announced);

@@ -25,7 +25,8 @@ const BUFFER: usize = 256;
 /// buffered delivery costs a pointer, which keeps idle sessions small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    Event(Arc<Event>),
+    /// An event, with its position in the subscriber's feed when it is a change.
+    Event(Arc<Event>, Option<i64>),
     /// This subscriber fell behind and is closed: resync from the database (windows
     /// `after` the last seq seen) and subscribe again.
     Resync,
@@ -85,7 +86,7 @@ impl Hub {
                     break;
                 };
                 match arrival {
-                    Arrival::Envelope(envelope) => Hub { inner }.deliver(envelope),
+                    Arrival::Envelope(envelope) => Hub { inner }.deliver(*envelope),
                     Arrival::Gap => Hub { inner }.resync_everyone(),
                 }
             }
@@ -107,6 +108,12 @@ impl Hub {
     /// to the caller: the database already holds the truth and clients resync.
     pub async fn publish(&self, audience: Vec<Uuid>, event: Event) {
         self.inner.publisher.publish(audience, event).await;
+    }
+
+    /// Sends `event`, a change recorded in the catch-up feed at `positions`, to each
+    /// of its readers with their own position.
+    pub async fn publish_change(&self, event: Event, positions: crate::sync::Positions) {
+        self.inner.publisher.publish_change(event, positions).await;
     }
 
     /// Opens a presence session for `account` (a WebSocket or SSE stream): the user
@@ -176,12 +183,16 @@ impl Hub {
             _ => envelope.audience.clone(),
         };
         let mut too_slow = Vec::new();
-        let event = Arc::new(envelope.event);
+        let (event, positions) = (Arc::new(envelope.event), envelope.positions);
         {
             let slots = self.inner.slots.read().unwrap_or_else(|p| p.into_inner());
             for account in &recipients {
                 for slot in slots.get(account).into_iter().flatten() {
-                    match slot.sender.try_send(Delivery::Event(event.clone())) {
+                    let position = positions.get(account).copied();
+                    match slot
+                        .sender
+                        .try_send(Delivery::Event(event.clone(), position))
+                    {
                         Ok(()) => {
                             self.inner
                                 .metrics

@@ -11,6 +11,8 @@ mod presence;
 mod publisher;
 
 use chrono::{DateTime, Utc};
+
+use crate::sync::Positions;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -77,6 +79,15 @@ pub enum Event {
         account_id: Uuid,
         status: Status,
     },
+    /// A conversation was started with its members.
+    ConversationStarted {
+        conversation_id: Uuid,
+    },
+    /// A member muted or unmuted a conversation; only they hear of it.
+    NotificationsChanged {
+        conversation_id: Uuid,
+        muted: bool,
+    },
     /// Conversations of these accounts changed: their contacts must be reloaded.
     MembershipChanged {
         accounts: Vec<Uuid>,
@@ -95,6 +106,10 @@ impl Event {
             }
             | Self::ReadMarker {
                 conversation_id, ..
+            }
+            | Self::ConversationStarted { conversation_id }
+            | Self::NotificationsChanged {
+                conversation_id, ..
             } => Some(*conversation_id),
             Self::Presence { .. } | Self::MembershipChanged { .. } => None,
         }
@@ -108,4 +123,7 @@ pub struct Envelope {
     pub origin: Uuid,
     pub audience: Vec<Uuid>,
     pub event: Event,
+    /// For a change in the catch-up feed: its position in each recipient's feed.
+    #[serde(default, skip_serializing_if = "Positions::is_empty")]
+    pub positions: Positions,
 }

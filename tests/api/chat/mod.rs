@@ -4,6 +4,7 @@
 mod access;
 mod history;
 mod sending;
+mod sync;
 
 use std::collections::HashSet;
 

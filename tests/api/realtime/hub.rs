@@ -24,7 +24,7 @@ async fn a_slow_subscriber_is_dropped_without_holding_back_a_fast_one() {
 
     let reader = tokio::spawn(async move {
         let mut seqs = Vec::new();
-        while let Some(Delivery::Event(event)) = fast.next().await {
+        while let Some(Delivery::Event(event, _)) = fast.next().await {
             let Event::MessageDeleted { seq, .. } = *event else {
                 break;
             };
@@ -61,7 +61,7 @@ async fn a_slow_subscriber_is_dropped_without_holding_back_a_fast_one() {
             .await
             .expect("in time")
         {
-            Some(Delivery::Event(_)) => slow_got += 1,
+            Some(Delivery::Event(..)) => slow_got += 1,
             other => break other,
         }
     };

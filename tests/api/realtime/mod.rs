@@ -3,6 +3,7 @@
 
 mod hub;
 mod presence;
+mod resume;
 mod streams;
 
 use std::time::Duration;
