@@ -22,11 +22,12 @@ struct Cli {
 enum Command {
     /// Latency of `requests` sequential GETs of each URL, taken in turns (one request
     /// of each, then again) so that drift in the machine's load hits every URL alike.
+    /// One `--token` serves every URL, or one is given per URL, in order.
     Latency {
         #[arg(long, required = true)]
         url: Vec<String>,
-        #[arg(long)]
-        token: String,
+        #[arg(long, required = true)]
+        token: Vec<String>,
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
@@ -120,21 +121,22 @@ async fn main() {
     match Cli::parse().command {
         Command::Latency {
             url: urls,
-            token,
+            token: tokens,
             requests,
         } => {
             let client = reqwest::Client::new();
+            let token_of = |n: usize| tokens.get(n).unwrap_or(&tokens[0]);
             // Warm the connection and the server's caches first.
-            for url in &urls {
+            for (n, url) in urls.iter().enumerate() {
                 for _ in 0..10 {
-                    measure::get(&client, url, &token).await;
+                    measure::get(&client, url, token_of(n)).await;
                 }
             }
             let mut samples = vec![Vec::with_capacity(requests); urls.len()];
             for _ in 0..requests {
-                for (url, samples) in urls.iter().zip(samples.iter_mut()) {
+                for (n, (url, samples)) in urls.iter().zip(samples.iter_mut()).enumerate() {
                     let started = Instant::now();
-                    measure::get(&client, url, &token).await;
+                    measure::get(&client, url, token_of(n)).await;
                     samples.push(started.elapsed());
                 }
             }
