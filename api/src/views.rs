@@ -16,7 +16,7 @@ mod sync;
 pub use push::{
     ApnsRegistration, FcmRegistration, NotificationSettings, PushSubscription, WebPushSubscription,
 };
-pub use sync::SyncPage;
+pub use sync::{SyncChange, SyncPage};
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]

@@ -8,6 +8,7 @@ mod connection;
 pub mod cost;
 mod depth;
 mod directory;
+mod feed;
 pub(crate) mod global_id;
 mod limits;
 mod push;
@@ -18,7 +19,7 @@ pub(crate) mod websocket;
 use std::sync::Arc;
 
 use actix_web::{HttpMessage, HttpRequest, web};
-use async_graphql::{Context, ErrorExtensions, MergedObject, Schema};
+use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
 use domain::DomainError;
 use domain::actor::Actor;
 
@@ -53,15 +54,20 @@ pub struct MutationRoot(
     realtime::RealtimeMutation,
 );
 
+/// Every subscription root field.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(realtime::RealtimeSubscription, feed::FeedSubscription);
+
 /// The schema every node serves.
-pub type PortalSchema = Schema<QueryRoot, MutationRoot, realtime::SubscriptionRoot>;
+pub type PortalSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema over the services in `state`.
 pub fn build_schema(state: AppState) -> PortalSchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        realtime::SubscriptionRoot,
+        SubscriptionRoot::default(),
     )
     .data(state)
     .limit_complexity(MAX_COMPLEXITY)
@@ -74,7 +80,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        realtime::SubscriptionRoot,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()

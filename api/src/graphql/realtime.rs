@@ -115,10 +115,10 @@ impl RealtimeQuery {
 }
 
 #[derive(Default)]
-pub struct SubscriptionRoot;
+pub struct RealtimeSubscription;
 
-#[Subscription(name = "Subscription")]
-impl SubscriptionRoot {
+#[Subscription]
+impl RealtimeSubscription {
     /// Events of one conversation, in seq order (members only). Ends after a
     /// `RESYNC` event when the subscriber falls too far behind.
     async fn message_events(

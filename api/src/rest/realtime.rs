@@ -9,12 +9,13 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use domain::DomainError;
+use domain::chat::FeedCursor;
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::resume::{FeedCursor, Replay, replay};
+use super::resume::{Replay, frames_of, replay};
 use super::streams::{EmptyEventData, EventStream, ServerSentEvent};
 use crate::auth::{Authenticated, SessionCredentials};
 use crate::problem::{ApiError, Problem};
@@ -163,7 +164,7 @@ pub async fn events(
     let live = subscriber.into_stream().then(move |delivery| {
         // The session lives as long as the stream: the user stays online meanwhile.
         let _online = &session;
-        feed.clone().frames_of(delivery)
+        frames_of(feed.clone(), delivery)
     });
     // `None` marks the end of the live stream (a resync): the response ends with it.
     let live = live.map(Some).chain(stream::once(std::future::ready(None)));

@@ -1,17 +1,11 @@
 //! The event stream and the change feed: what a reconnecting stream missed is
 //! replayed from the feed, and live changes go out in feed order, each with the token
-//! of its position as its `id`. Changes reach a node out of order (two sends commit
-//! in one order and publish in the other; two nodes publish independently), so a
-//! change that arrives ahead of one not yet sent brings the ones between it from the
-//! feed first: the ids a client sees are consecutive positions, and the last one it
-//! got is always a safe place to resume from.
-
-use std::cell::Cell;
-use std::rc::Rc;
+//! of its position as its `id`, so the last id a client got is always a safe place
+//! to resume from.
 
 use domain::DomainError;
 use domain::actor::Actor;
-use domain::chat::{ChatService, SyncPage};
+use domain::chat::{ChatService, FeedCursor, SyncPage};
 use domain::events::Delivery;
 
 use super::streams::{EmptyEventData, LimitedData, ServerSentEvent};
@@ -83,59 +77,30 @@ fn change_frames(chat: &ChatService, actor: &Actor, page: SyncPage) -> Vec<Strin
         .collect()
 }
 
-/// Where one stream is in its reader's feed: the last position it sent.
-#[derive(Clone)]
-pub(super) struct FeedCursor {
-    chat: ChatService,
-    reader: Actor,
-    sent: Rc<Cell<i64>>,
-}
-
-impl FeedCursor {
-    pub(super) fn new(chat: ChatService, reader: Actor, sent: i64) -> Self {
-        Self {
-            chat,
-            reader,
-            sent: Rc::new(Cell::new(sent)),
-        }
-    }
-
-    /// The frames for one delivery: none for a change already sent, the change itself
-    /// when it is the next one, and the changes up to it from the feed when it came
-    /// ahead of others.
-    pub(super) async fn frames_of(self, delivery: Delivery) -> String {
-        let (event, position) = match delivery {
-            Delivery::Event(event, position) => (event, position),
-            Delivery::Resync => return ServerSentEvent::Resync(EmptyEventData {}).frame(),
-        };
-        let Some(position) = position else {
-            // Not a change (presence): no place in the feed, no id.
-            return ServerSentEvent::of(&event)
-                .map(|frame| frame.frame())
-                .unwrap_or_default();
-        };
-        let sent = self.sent.get();
-        if position <= sent {
-            return String::new();
-        }
-        if position == sent + 1 {
-            self.sent.set(position);
-            let id = self.chat.sync_token(&self.reader, position);
-            return ServerSentEvent::of(&event)
-                .map(|frame| frame.frame_with_id(Some(&id)))
-                .unwrap_or_default();
-        }
-        let since = self.chat.sync_token(&self.reader, sent);
-        match self.chat.sync(&self.reader, Some(&since), Some(PAGE)).await {
-            Ok(page) => {
-                self.sent.set(page.position);
-                change_frames(&self.chat, &self.reader, page).concat()
-            }
-            // The feed cannot be read now: the client reloads from its last id.
-            Err(err) => {
-                tracing::warn!(error = %err, "a stream's gap could not be filled from the feed");
-                ServerSentEvent::Resync(EmptyEventData {}).frame()
-            }
+/// The frames for one live delivery: changes in feed order with their ids (see
+/// `domain::chat::FeedCursor`), presence without an id.
+pub(super) async fn frames_of(feed: FeedCursor, delivery: Delivery) -> String {
+    let (event, position) = match delivery {
+        Delivery::Event(event, position) => (event, position),
+        Delivery::Resync => return ServerSentEvent::Resync(EmptyEventData {}).frame(),
+    };
+    let Some(position) = position else {
+        return ServerSentEvent::of(&event)
+            .map(|frame| frame.frame())
+            .unwrap_or_default();
+    };
+    match feed.changes_for(&event, position).await {
+        Ok(changes) => changes
+            .into_iter()
+            .map(|change| {
+                let id = feed.token(change.position);
+                ServerSentEvent::of_change(change).frame_with_id(Some(&id))
+            })
+            .collect(),
+        // The feed cannot be read now: the client reloads from its last id.
+        Err(err) => {
+            tracing::warn!(error = %err, "a stream's gap could not be filled from the feed");
+            ServerSentEvent::Resync(EmptyEventData {}).frame()
         }
     }
 }

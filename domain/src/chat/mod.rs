@@ -7,6 +7,7 @@ mod contacts;
 mod conversations;
 mod entity;
 mod history;
+mod live;
 mod muting;
 mod revisions;
 mod sending;
@@ -23,6 +24,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 pub use entity::{conversation, member, message, revision};
+pub use live::FeedCursor;
 pub use sync::{Change, Changed, SyncPage};
 pub use window::{Anchor, WindowArgs, WindowRequest};
 

@@ -260,3 +260,83 @@ async fn concurrent_changes_reach_a_stream_once_each_and_its_last_id_misses_none
     );
 }
 on_every_backend!(concurrent_changes_reach_a_stream_once_each_and_its_last_id_misses_none);
+
+/// The `changes` subscription's next event on `socket`.
+async fn next_change(socket: &mut super::Socket) -> Value {
+    let message = super::ws_next(socket).await;
+    assert_eq!(message["type"], "next", "{message}");
+    message["payload"]["data"]["changes"].clone()
+}
+
+const CHANGES: &str = "subscription($since: String) { changes(since: $since) { kind next change { kind position seq muted message { seq body } } } }";
+
+async fn the_graphql_subscription_replays_from_since_then_goes_on_live(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chat = chat(&app).await;
+    let conversation = chat.conversation.as_str();
+    let start = app
+        .get_as("/v1/sync", Some(&chat.client_token))
+        .await
+        .json::<Value>()
+        .await
+        .expect("json");
+    send(&app, &chat.therapist_token, conversation, "one").await;
+    let read = app
+        .post_json(
+            &format!("/v1/conversations/{conversation}/read"),
+            &json!({ "seq": 1 }),
+            Some(&chat.client_token),
+        )
+        .await;
+    assert_eq!(read.status(), 200);
+    assert_eq!(
+        set_muted(&app, &chat.client_token, conversation, true)
+            .await
+            .status(),
+        200
+    );
+
+    let mut socket = super::ws_signed_in(&app.address, &chat.client_token).await;
+    super::ws_send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": CHANGES, "variables": { "since": start["next"] } } }),
+    )
+    .await;
+    let mut kinds = Vec::new();
+    for _ in 0..3 {
+        let event = next_change(&mut socket).await;
+        assert_eq!(event["kind"], "CHANGE", "{event}");
+        assert!(event["next"].is_string());
+        kinds.push(event["change"]["kind"].as_str().expect("a kind").to_owned());
+    }
+    assert_eq!(kinds, ["MESSAGE", "READ_MARKER", "NOTIFICATIONS"]);
+
+    send(&app, &chat.therapist_token, conversation, "two").await;
+    let live = next_change(&mut socket).await;
+    assert_eq!(
+        live["change"]["message"],
+        json!({ "seq": 2, "body": "two" })
+    );
+    // Nothing twice: a ping is answered before any other message.
+    super::ws_send(&mut socket, json!({ "type": "ping" })).await;
+    assert_eq!(super::ws_next(&mut socket).await["type"], "pong");
+
+    // A stale `since`: RESYNC with where to go on from.
+    let mut stale = super::ws_signed_in(&app.address, &chat.client_token).await;
+    super::ws_send(
+        &mut stale,
+        json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": CHANGES, "variables": { "since": "garbage" } } }),
+    )
+    .await;
+    let resync = next_change(&mut stale).await;
+    assert_eq!(resync["kind"], "RESYNC");
+    assert!(resync["next"].is_string(), "{resync}");
+    send(&app, &chat.therapist_token, conversation, "three").await;
+    assert_eq!(
+        next_change(&mut stale).await["change"]["message"]["body"],
+        "three"
+    );
+}
+on_every_backend!(the_graphql_subscription_replays_from_since_then_goes_on_live);
