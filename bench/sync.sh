@@ -26,6 +26,9 @@ if [ "$(cat target/bench-before/rev 2>/dev/null)" != "$BEFORE_REV" ]; then
   cp target/release/portal "$BEFORE_BIN"
   echo "$BEFORE_REV" >target/bench-before/rev
   git worktree remove --force "$tree"
+  # The worktree's crates share names and versions with this tree's: drop their
+  # release artifacts, so that the build below cannot take them for its own.
+  cargo clean --release -p api -p domain -p migrations -p bench >&2
 fi
 build
 
