@@ -192,7 +192,7 @@ impl ChatService {
             account_id: actor.account_id,
             seq,
         };
-        let positions = super::record_for_members(&txn, id, marker).await?;
+        let positions = self.record_for_members(&txn, id, marker).await?;
         txn.commit().await?;
         let event = Event::ReadMarker {
             conversation_id: id,

@@ -8,6 +8,7 @@ mod conversations;
 mod entity;
 mod history;
 mod live;
+mod members;
 mod muting;
 mod revisions;
 mod sending;
@@ -135,6 +136,7 @@ pub struct ChatService {
     hub: Hub,
     outbox: Outbox,
     gates: Arc<Mutex<HashMap<Uuid, Weak<tokio::sync::Mutex<()>>>>>,
+    members: Arc<members::MemberCache>,
 }
 
 /// Gates kept before dead ones are pruned.
@@ -150,6 +152,7 @@ impl ChatService {
             hub,
             outbox,
             gates: Arc::default(),
+            members: Arc::default(),
         }
     }
 
@@ -220,13 +223,16 @@ async fn members_in(
         .await?)
 }
 
-/// Records `entry` in the feed of every member of conversation `id`, inside `txn`;
-/// each member's position.
-async fn record_for_members(
-    txn: &impl sea_orm::ConnectionTrait,
-    id: Uuid,
-    entry: crate::sync::Entry,
-) -> Result<crate::sync::Positions, DomainError> {
-    let members = members_in(txn, id).await?;
-    crate::sync::record(txn, &members, entry).await
+impl ChatService {
+    /// Records `entry` in the feed of every member of conversation `id`, inside
+    /// `txn`; each member's position.
+    async fn record_for_members(
+        &self,
+        txn: &impl sea_orm::ConnectionTrait,
+        id: Uuid,
+        entry: crate::sync::Entry,
+    ) -> Result<crate::sync::Positions, DomainError> {
+        let members = self.members.of(txn, id).await?;
+        crate::sync::record(txn, &members, entry).await
+    }
 }

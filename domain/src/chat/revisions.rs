@@ -44,15 +44,16 @@ impl ChatService {
             .filter(message::Column::Seq.eq(seq))
             .exec(&txn)
             .await?;
-        let positions = super::record_for_members(
-            &txn,
-            id,
-            Entry::Message {
-                conversation_id: id,
-                seq,
-            },
-        )
-        .await?;
+        let positions = self
+            .record_for_members(
+                &txn,
+                id,
+                Entry::Message {
+                    conversation_id: id,
+                    seq,
+                },
+            )
+            .await?;
         txn.commit().await?;
         let message: Message = self.own_message(actor, id, seq).await?.into();
         if let Some(live) = message.live() {
@@ -79,15 +80,16 @@ impl ChatService {
             .filter(message::Column::Seq.eq(seq))
             .exec(&txn)
             .await?;
-        let positions = super::record_for_members(
-            &txn,
-            id,
-            Entry::Message {
-                conversation_id: id,
-                seq,
-            },
-        )
-        .await?;
+        let positions = self
+            .record_for_members(
+                &txn,
+                id,
+                Entry::Message {
+                    conversation_id: id,
+                    seq,
+                },
+            )
+            .await?;
         txn.commit().await?;
         let event = Event::MessageDeleted {
             conversation_id: id,

@@ -178,15 +178,16 @@ impl ChatService {
         self.outbox
             .enqueue(&txn, id, seq, actor.account_id, now)
             .await?;
-        let positions = super::record_for_members(
-            &txn,
-            id,
-            Entry::Message {
-                conversation_id: id,
-                seq,
-            },
-        )
-        .await?;
+        let positions = self
+            .record_for_members(
+                &txn,
+                id,
+                Entry::Message {
+                    conversation_id: id,
+                    seq,
+                },
+            )
+            .await?;
         txn.commit().await?;
         let message = Message {
             conversation_id: id,
