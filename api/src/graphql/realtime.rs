@@ -21,6 +21,8 @@ pub enum MessageEventKind {
     Edited,
     Deleted,
     Read,
+    /// Another member started or stopped typing (`typing`, `accountId`).
+    Typing,
     /// The subscriber fell behind and the subscription ends: reload history from the
     /// last seq seen and subscribe again.
     Resync,
@@ -35,8 +37,10 @@ pub struct MessageEvent {
     pub seq: Option<i64>,
     /// The message as it now is (created and edited).
     pub message: Option<views::Message>,
-    /// Who read (read markers).
+    /// Who read (read markers) or types.
     pub account_id: Option<Uuid>,
+    /// Typing events: whether they type now.
+    pub typing: Option<bool>,
 }
 
 impl MessageEvent {
@@ -49,6 +53,7 @@ impl MessageEvent {
                 seq: Some(message.seq),
                 message: Some(message.into()),
                 account_id: None,
+                typing: None,
             },
             Event::MessageEdited { message } => Self {
                 kind: MessageEventKind::Edited,
@@ -56,6 +61,7 @@ impl MessageEvent {
                 seq: Some(message.seq),
                 message: Some(message.into()),
                 account_id: None,
+                typing: None,
             },
             Event::MessageDeleted { seq, .. } => Self {
                 kind: MessageEventKind::Deleted,
@@ -63,6 +69,7 @@ impl MessageEvent {
                 seq: Some(seq),
                 message: None,
                 account_id: None,
+                typing: None,
             },
             Event::ReadMarker {
                 account_id, seq, ..
@@ -72,6 +79,17 @@ impl MessageEvent {
                 seq: Some(seq),
                 message: None,
                 account_id: Some(account_id),
+                typing: None,
+            },
+            Event::Typing {
+                account_id, typing, ..
+            } => Self {
+                kind: MessageEventKind::Typing,
+                conversation_id,
+                seq: None,
+                message: None,
+                account_id: Some(account_id),
+                typing: Some(typing),
             },
             Event::Presence { .. }
             | Event::MembershipChanged { .. }
@@ -146,6 +164,7 @@ impl RealtimeSubscription {
                     seq: None,
                     message: None,
                     account_id: None,
+                    typing: None,
                 }),
             })
         }))
@@ -179,6 +198,23 @@ pub struct RealtimeMutation;
 
 #[Object]
 impl RealtimeMutation {
+    /// Tell the other members of a conversation that the caller types (or stopped):
+    /// never stored; a `true` lapses after 6 s unless renewed.
+    async fn set_typing(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: Uuid,
+        typing: bool,
+    ) -> Result<bool> {
+        let state = ctx.data::<AppState>()?;
+        state
+            .chat
+            .set_typing(actor(ctx)?, conversation_id, typing)
+            .await
+            .map_err(graphql_error)?;
+        Ok(typing)
+    }
+
     /// Set the caller's presence: no database work, reaches only online contacts.
     async fn set_presence(
         &self,

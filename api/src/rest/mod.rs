@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(push::set_notifications)
         .service(realtime::set_presence)
         .service(realtime::get_presence)
+        .service(realtime::set_typing)
         .service(realtime::events)
         .service(sync::sync);
 }

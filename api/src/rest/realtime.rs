@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use domain::DomainError;
 use domain::chat::FeedCursor;
 use futures_util::{StreamExt, stream};
@@ -72,6 +72,38 @@ pub async fn set_presence(
     HttpResponse::Ok().json(PresenceBody {
         status: body.status,
     })
+}
+
+/// Body of `POST /v1/conversations/{id}/typing`.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct TypingBody {
+    pub typing: bool,
+}
+
+/// Say the caller types
+///
+/// Tell the other members that the caller types (or stopped). Never stored, no
+/// database work once the conversation's members are known; a `true` lapses after
+/// 6 s unless renewed, and at most one `true` a second is passed on.
+#[utoipa::path(
+    tag = "realtime",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    request_body = TypingBody,
+    responses(
+        (status = 204, description = "Passed on to the other members"),
+        (status = 404, description = "No such conversation, or not a member", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/conversations/{id}/typing")]
+pub async fn set_typing(
+    Authenticated(actor): Authenticated,
+    id: web::Path<Uuid>,
+    body: web::Json<TypingBody>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    state.chat.set_typing(&actor, *id, body.typing).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Get contacts' presence

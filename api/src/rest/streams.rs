@@ -51,6 +51,15 @@ pub struct NotificationsData {
     pub muted: bool,
 }
 
+/// `data` of `typing`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TypingData {
+    pub conversation_id: Uuid,
+    pub account_id: Uuid,
+    /// False when they stopped, or when a `true` lapsed after 6 s without renewal.
+    pub typing: bool,
+}
+
 /// `data` of `limited`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LimitedData {
@@ -101,6 +110,9 @@ pub enum ServerSentEvent {
     /// The caller muted or unmuted a conversation (on any of their devices).
     #[schema(title = "NotificationsEvent")]
     Notifications(NotificationsData),
+    /// Another member started or stopped typing (never stored: no `id`).
+    #[schema(title = "TypingEvent")]
+    Typing(TypingData),
     /// A contact's presence changed.
     #[schema(title = "PresenceEvent")]
     Presence(AccountPresence),
@@ -164,6 +176,15 @@ impl ServerSentEvent {
             } => Self::Notifications(NotificationsData {
                 conversation_id: *conversation_id,
                 muted: *muted,
+            }),
+            Event::Typing {
+                conversation_id,
+                account_id,
+                typing,
+            } => Self::Typing(TypingData {
+                conversation_id: *conversation_id,
+                account_id: *account_id,
+                typing: *typing,
             }),
             Event::MembershipChanged { .. } => return None,
         })

@@ -13,6 +13,7 @@ mod muting;
 mod revisions;
 mod sending;
 mod sync;
+mod typing;
 mod window;
 
 pub(crate) use contacts::contacts_of;
@@ -27,6 +28,7 @@ use uuid::Uuid;
 pub use entity::{conversation, member, message, revision};
 pub use live::FeedCursor;
 pub use sync::{Change, Changed, SyncPage};
+pub use typing::TYPING_LASTS;
 pub use window::{Anchor, WindowArgs, WindowRequest};
 
 use crate::DomainError;
@@ -137,6 +139,7 @@ pub struct ChatService {
     outbox: Outbox,
     gates: Arc<Mutex<HashMap<Uuid, Weak<tokio::sync::Mutex<()>>>>>,
     members: Arc<members::MemberCache>,
+    typing: Arc<typing::TypingBoard>,
 }
 
 /// Gates kept before dead ones are pruned.
@@ -153,6 +156,7 @@ impl ChatService {
             outbox,
             gates: Arc::default(),
             members: Arc::default(),
+            typing: Arc::default(),
         }
     }
 

@@ -88,6 +88,12 @@ pub enum Event {
         conversation_id: Uuid,
         muted: bool,
     },
+    /// A member started or stopped typing (ephemeral: never stored, never in the feed).
+    Typing {
+        conversation_id: Uuid,
+        account_id: Uuid,
+        typing: bool,
+    },
     /// Conversations of these accounts changed: their contacts must be reloaded.
     MembershipChanged {
         accounts: Vec<Uuid>,
@@ -108,6 +114,9 @@ impl Event {
                 conversation_id, ..
             }
             | Self::ConversationStarted { conversation_id }
+            | Self::Typing {
+                conversation_id, ..
+            }
             | Self::NotificationsChanged {
                 conversation_id, ..
             } => Some(*conversation_id),

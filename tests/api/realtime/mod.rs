@@ -5,6 +5,7 @@ mod hub;
 mod presence;
 mod resume;
 mod streams;
+mod typing;
 
 use std::time::Duration;
 
