@@ -12,6 +12,7 @@ mod chat;
 mod compression;
 mod contract;
 mod control_characters;
+mod conversing;
 mod corrupt_rows;
 mod directory;
 mod docs;

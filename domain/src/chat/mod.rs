@@ -239,4 +239,18 @@ impl ChatService {
         let members = self.members.of(txn, id).await?;
         crate::sync::record(txn, &members, entry).await
     }
+
+    /// Records that message `seq` of conversation `id` was created, edited or deleted.
+    async fn record_message(
+        &self,
+        txn: &impl sea_orm::ConnectionTrait,
+        id: Uuid,
+        seq: i64,
+    ) -> Result<crate::sync::Positions, DomainError> {
+        let entry = crate::sync::Entry::Message {
+            conversation_id: id,
+            seq,
+        };
+        self.record_for_members(txn, id, entry).await
+    }
 }

@@ -11,7 +11,6 @@ use super::{ChatService, Message};
 use crate::DomainError;
 use crate::actor::Actor;
 use crate::events::Event;
-use crate::sync::Entry;
 
 use super::sending::check_body;
 
@@ -44,16 +43,7 @@ impl ChatService {
             .filter(message::Column::Seq.eq(seq))
             .exec(&txn)
             .await?;
-        let positions = self
-            .record_for_members(
-                &txn,
-                id,
-                Entry::Message {
-                    conversation_id: id,
-                    seq,
-                },
-            )
-            .await?;
+        let positions = self.record_message(&txn, id, seq).await?;
         txn.commit().await?;
         let message: Message = self.own_message(actor, id, seq).await?.into();
         if let Some(live) = message.live() {
@@ -80,16 +70,7 @@ impl ChatService {
             .filter(message::Column::Seq.eq(seq))
             .exec(&txn)
             .await?;
-        let positions = self
-            .record_for_members(
-                &txn,
-                id,
-                Entry::Message {
-                    conversation_id: id,
-                    seq,
-                },
-            )
-            .await?;
+        let positions = self.record_message(&txn, id, seq).await?;
         txn.commit().await?;
         let event = Event::MessageDeleted {
             conversation_id: id,

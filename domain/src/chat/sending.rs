@@ -11,7 +11,7 @@ use crate::DomainError;
 use crate::actor::Actor;
 use crate::events::Event;
 use crate::limits::{CLIENT_MSG_ID, MESSAGE_BODY};
-use crate::sync::{Entry, Positions};
+use crate::sync::Positions;
 use crate::text::{self, Lines};
 
 pub(super) fn check_body(body: &str) -> Result<(), DomainError> {
@@ -178,16 +178,7 @@ impl ChatService {
         self.outbox
             .enqueue(&txn, id, seq, actor.account_id, now)
             .await?;
-        let positions = self
-            .record_for_members(
-                &txn,
-                id,
-                Entry::Message {
-                    conversation_id: id,
-                    seq,
-                },
-            )
-            .await?;
+        let positions = self.record_message(&txn, id, seq).await?;
         txn.commit().await?;
         let message = Message {
             conversation_id: id,

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use domain::actor::Role;
 use serde_json::{Value, json};
 
+use crate::conversing::{self, send, set_muted};
 use crate::helpers::{Backend, TestApp, assert_problem};
-use crate::push::{send, set_muted};
 
 /// `GET /v1/sync` as `token`, with `query`.
 async fn sync(app: &TestApp, token: &str, query: &str) -> Value {
@@ -41,57 +41,21 @@ async fn a_client_that_was_away_learns_every_change_in_order(backend: Backend) {
 
     // While the client is away: a conversation, two messages, an edit, a deletion,
     // the client's read marker (from another device) and its mute switch.
-    let started = app
-        .post_json(
-            "/v1/conversations",
-            &json!({ "member_ids": [client.id] }),
-            Some(&therapist_token),
-        )
-        .await;
-    assert_eq!(started.status(), 201);
-    let conversation = started.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
+    let conversation = conversing::start(&app, &therapist_token, client.id).await;
     send(&app, &therapist_token, &conversation, "first").await;
     send(&app, &therapist_token, &conversation, "second").await;
-    let message = |seq: i64| {
-        format!(
-            "{}/v1/conversations/{conversation}/messages/{seq}",
-            app.address
-        )
-    };
-    let edited = app
-        .http
-        .patch(message(1))
-        .bearer_auth(&therapist_token)
-        .json(&json!({ "body": "first, corrected" }))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(edited.status(), 200);
-    let deleted = app
-        .http
-        .delete(message(2))
-        .bearer_auth(&therapist_token)
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(deleted.status(), 204);
-    let read = app
-        .post_json(
-            &format!("/v1/conversations/{conversation}/read"),
-            &json!({ "seq": 2 }),
-            Some(&client_token),
-        )
-        .await;
-    assert_eq!(read.status(), 200);
+    let edited = conversing::edit(&app, &therapist_token, &conversation, 1, "first, corrected");
+    assert_eq!(edited.await, 200);
     assert_eq!(
-        set_muted(&app, &client_token, &conversation, true)
-            .await
-            .status(),
+        conversing::delete(&app, &therapist_token, &conversation, 2).await,
+        204
+    );
+    assert_eq!(
+        conversing::read(&app, &client_token, &conversation, 2).await,
         200
     );
+    let muted = set_muted(&app, &client_token, &conversation, true).await;
+    assert_eq!(muted.status(), 200);
 
     let caught_up = sync(&app, &client_token, &since(&start)).await;
     assert_eq!(caught_up["limited"], false);
@@ -268,17 +232,7 @@ async fn concurrent_writers_leave_no_gap_and_a_reader_never_goes_back(backend: B
     for _ in 0..WRITERS / 2 {
         let therapist = app.create_account(Role::Therapist).await;
         let token = app.login(&therapist).await;
-        let started = app
-            .post_json(
-                "/v1/conversations",
-                &json!({ "member_ids": [client.id] }),
-                Some(&token),
-            )
-            .await;
-        let id = started.json::<Value>().await.expect("json")["id"]
-            .as_str()
-            .expect("an id")
-            .to_owned();
+        let id = conversing::start(&app, &token, client.id).await;
         writers.push((token, id.clone()));
         writers.push((client_token.clone(), id));
     }

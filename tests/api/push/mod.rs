@@ -17,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use serde_json::{Value, json};
 
+pub(crate) use crate::conversing::{send, set_muted};
 use crate::helpers::{Backend, TestApp, TestDatabase, test_config};
 
 /// A browser subscription as `PushSubscription.toJSON()` gives it, with fresh keys.
@@ -49,25 +50,6 @@ pub(crate) async fn register(app: &TestApp, body: &Value, token: &str) -> (u16, 
     (status, response.json().await.expect("a JSON body"))
 }
 
-/// `PUT /v1/conversations/{conversation}/notifications { muted }` as `token`.
-pub(crate) async fn set_muted(
-    app: &TestApp,
-    token: &str,
-    conversation: &str,
-    muted: bool,
-) -> reqwest::Response {
-    app.http
-        .put(format!(
-            "{}/v1/conversations/{conversation}/notifications",
-            app.address
-        ))
-        .bearer_auth(token)
-        .json(&json!({ "muted": muted }))
-        .send()
-        .await
-        .expect("answered")
-}
-
 /// A node that pushes to loopback `delay_ms` after a send, with `configure`'s changes
 /// (a provider's stand-in, say).
 pub(crate) async fn pushing_app(
@@ -82,21 +64,6 @@ pub(crate) async fn pushing_app(
         ..test_config(db.url())
     };
     TestApp::boot(db, configure(config)).await
-}
-
-/// Sends `body` to `conversation` as `token`; the new message's seq.
-pub(crate) async fn send(app: &TestApp, token: &str, conversation: &str, body: &str) -> i64 {
-    let response = app
-        .post_json(
-            &format!("/v1/conversations/{conversation}/messages"),
-            &json!({ "body": body, "client_msg_id": uuid::Uuid::new_v4().to_string() }),
-            Some(token),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    response.json::<Value>().await.expect("json")["seq"]
-        .as_i64()
-        .expect("a seq")
 }
 
 /// The value of `push_sent_total{provider,outcome}` in `/metrics`.

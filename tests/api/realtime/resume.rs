@@ -10,8 +10,8 @@ use domain::actor::Role;
 use serde_json::{Value, json};
 
 use super::{Sse, chat};
+use crate::conversing::{self, send, set_muted};
 use crate::helpers::{Backend, TestApp};
-use crate::push::{send, set_muted};
 
 /// Every frame that arrives within a second of the last one, with its name and id.
 async fn frames(stream: &mut Sse) -> Vec<(String, Value, Option<String>)> {
@@ -37,54 +37,21 @@ async fn every_change_made_while_away_arrives_once_then_live_ones(backend: Backe
     // another device, and a new conversation.
     send(&app, &chat.therapist_token, conversation, "two").await;
     send(&app, &chat.therapist_token, conversation, "three").await;
-    let message = |seq: i64| {
-        format!(
-            "{}/v1/conversations/{conversation}/messages/{seq}",
-            app.address
-        )
-    };
-    let edited = app
-        .http
-        .patch(message(2))
-        .bearer_auth(&chat.therapist_token)
-        .json(&json!({ "body": "two, edited" }))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(edited.status(), 200);
-    let deleted = app
-        .http
-        .delete(message(3))
-        .bearer_auth(&chat.therapist_token)
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(deleted.status(), 204);
-    let read = app
-        .post_json(
-            &format!("/v1/conversations/{conversation}/read"),
-            &json!({ "seq": 3 }),
-            Some(&chat.client_token),
-        )
-        .await;
-    assert_eq!(read.status(), 200);
+    let edited = conversing::edit(&app, &chat.therapist_token, conversation, 2, "two, edited");
+    assert_eq!(edited.await, 200);
     assert_eq!(
-        set_muted(&app, &chat.client_token, conversation, true)
-            .await
-            .status(),
+        conversing::delete(&app, &chat.therapist_token, conversation, 3).await,
+        204
+    );
+    assert_eq!(
+        conversing::read(&app, &chat.client_token, conversation, 3).await,
         200
     );
+    let muted = set_muted(&app, &chat.client_token, conversation, true).await;
+    assert_eq!(muted.status(), 200);
     let other = app.create_account(Role::Therapist).await;
     let other_token = app.login(&other).await;
-    let started = app
-        .post_json(
-            "/v1/conversations",
-            &json!({ "member_ids": [chat.client.id] }),
-            Some(&other_token),
-        )
-        .await;
-    assert_eq!(started.status(), 201);
-    let second = started.json::<Value>().await.expect("json")["id"].clone();
+    let second = conversing::start(&app, &other_token, chat.client.id).await;
 
     let mut resumed = Sse::open(&app.address, &chat.client_token, Some(&id)).await;
     let replayed = frames(&mut resumed).await;
@@ -112,7 +79,7 @@ async fn every_change_made_while_away_arrives_once_then_live_ones(backend: Backe
         replayed[5].1,
         json!({ "conversation_id": conversation, "muted": true })
     );
-    assert_eq!(replayed[6].1["conversation_id"], second);
+    assert_eq!(replayed[6].1["conversation_id"], second.as_str());
     let ids: HashSet<&str> = replayed
         .iter()
         .filter_map(|(.., id)| id.as_deref())
@@ -210,17 +177,7 @@ async fn concurrent_changes_reach_a_stream_once_each_and_its_last_id_misses_none
     for _ in 0..2 {
         let therapist = app.create_account(Role::Therapist).await;
         let token = app.login(&therapist).await;
-        let started = app
-            .post_json(
-                "/v1/conversations",
-                &json!({ "member_ids": [client.id] }),
-                Some(&token),
-            )
-            .await;
-        let id = started.json::<Value>().await.expect("json")["id"]
-            .as_str()
-            .expect("an id")
-            .to_owned();
+        let id = conversing::start(&app, &token, client.id).await;
         writers.push((token, id.clone()));
         writers.push((client_token.clone(), id));
     }
@@ -281,20 +238,12 @@ async fn the_graphql_subscription_replays_from_since_then_goes_on_live(backend: 
         .await
         .expect("json");
     send(&app, &chat.therapist_token, conversation, "one").await;
-    let read = app
-        .post_json(
-            &format!("/v1/conversations/{conversation}/read"),
-            &json!({ "seq": 1 }),
-            Some(&chat.client_token),
-        )
-        .await;
-    assert_eq!(read.status(), 200);
     assert_eq!(
-        set_muted(&app, &chat.client_token, conversation, true)
-            .await
-            .status(),
+        conversing::read(&app, &chat.client_token, conversation, 1).await,
         200
     );
+    let muted = set_muted(&app, &chat.client_token, conversation, true).await;
+    assert_eq!(muted.status(), 200);
 
     let mut socket = super::ws_signed_in(&app.address, &chat.client_token).await;
     super::ws_send(
