@@ -1,8 +1,11 @@
 //! Sending: idempotent per sender and `client_msg_id`, the seq assigned in the
 //! insert's own transaction, the event published after the commit.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::entity::{conversation, member, message, revision};
@@ -118,10 +121,7 @@ impl ChatService {
             .map(|r| r.body))
     }
 
-    /// Takes the next seq and stores the message in one transaction. The counter is
-    /// bumped by the transaction's first statement, an UPDATE: it takes the row lock on
-    /// PostgreSQL and MariaDB and the write lock on SQLite before anything is read, so
-    /// seq order is commit order and no two sends share a seq.
+    /// Takes the next seq and stores the message in one transaction.
     async fn insert_message(
         &self,
         actor: &Actor,
@@ -131,24 +131,7 @@ impl ChatService {
     ) -> Result<(Message, Positions), DomainError> {
         let now = crate::clock::now();
         let txn = self.db.begin().await?;
-        conversation::Entity::update_many()
-            .col_expr(
-                conversation::Column::LastSeq,
-                Expr::col(conversation::Column::LastSeq).add(1),
-            )
-            .col_expr(conversation::Column::LastActivityAt, Expr::value(now))
-            .filter(conversation::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        let seq: i64 = conversation::Entity::find_by_id(id)
-            .select_only()
-            .column(conversation::Column::LastSeq)
-            .into_tuple()
-            .one(&txn)
-            .await?
-            .ok_or(DomainError::NotFound {
-                entity: "conversation",
-            })?;
+        let seq = take_seq(&txn, id, now).await?;
         let row = message::ActiveModel {
             conversation_id: Set(id),
             seq: Set(seq),
@@ -163,16 +146,16 @@ impl ChatService {
             .exec_without_returning(&txn)
             .await
             .map_err(|e| DomainError::on_duplicate(e, "client_msg_id already used"))?;
+        // Every member's activity moves; the sender has also read what they sent.
         member::Entity::update_many()
             .col_expr(member::Column::LastActivityAt, Expr::value(now))
+            .col_expr(
+                member::Column::LastReadSeq,
+                Expr::case(member::Column::AccountId.eq(actor.account_id), seq)
+                    .finally(Expr::col(member::Column::LastReadSeq))
+                    .into(),
+            )
             .filter(member::Column::ConversationId.eq(id))
-            .exec(&txn)
-            .await?;
-        // The sender has read what they sent.
-        member::Entity::update_many()
-            .col_expr(member::Column::LastReadSeq, Expr::value(seq))
-            .filter(member::Column::ConversationId.eq(id))
-            .filter(member::Column::AccountId.eq(actor.account_id))
             .exec(&txn)
             .await?;
         self.outbox
@@ -192,4 +175,42 @@ impl ChatService {
         };
         Ok((message, positions))
     }
+}
+
+/// Bumps conversation `id`'s counter and answers the new seq. The UPDATE comes first
+/// in its transaction: it takes the row lock on PostgreSQL and MariaDB and the write
+/// lock on SQLite before anything is read, so seq order is commit order and no two
+/// sends share a seq. One statement where UPDATE can return (PostgreSQL, SQLite).
+async fn take_seq(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, DomainError> {
+    let mut bump = Query::update();
+    bump.table(conversation::Entity)
+        .value(
+            conversation::Column::LastSeq,
+            Expr::col(conversation::Column::LastSeq).add(1),
+        )
+        .value(conversation::Column::LastActivityAt, now)
+        .and_where(conversation::Column::Id.eq(id));
+    let missing = DomainError::NotFound {
+        entity: "conversation",
+    };
+    if matches!(
+        txn.get_database_backend(),
+        DbBackend::Postgres | DbBackend::Sqlite
+    ) {
+        bump.returning_col(conversation::Column::LastSeq);
+        let row = txn.query_one(&bump).await?.ok_or(missing)?;
+        return Ok(row.try_get("", "last_seq")?);
+    }
+    txn.execute(&bump).await?;
+    conversation::Entity::find_by_id(id)
+        .select_only()
+        .column(conversation::Column::LastSeq)
+        .into_tuple()
+        .one(txn)
+        .await?
+        .ok_or(missing)
 }
