@@ -3,18 +3,13 @@
 //! ordering lives in `domain::chat::FeedCursor`).
 
 use async_graphql::{Context, Enum, Result, SimpleObject, Subscription};
-use domain::DomainError;
-use domain::actor::Actor;
-use domain::chat::{Change, ChatService, FeedCursor};
+use domain::chat::{Change, FeedCursor, Resumption};
 use domain::events::Delivery;
 use futures_util::{Stream, StreamExt, stream};
 
 use super::{actor, graphql_error};
 use crate::state::AppState;
 use crate::views;
-
-/// Changes read from the feed at once.
-const PAGE: i64 = ChatService::SYNC_PAGE.max as i64;
 
 /// What a `changes` event is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -81,10 +76,13 @@ impl FeedSubscription {
         let state = ctx.data::<AppState>()?;
         let reader = actor(ctx)?.clone();
         let subscriber = state.hub.subscribe(reader.account_id);
-        let (replayed, reached) = replay(&state.chat, &reader, since.as_deref())
+        let resumption = state
+            .chat
+            .resume(&reader, since.as_deref())
             .await
             .map_err(graphql_error)?;
-        let feed = FeedCursor::new(state.chat.clone(), reader, reached);
+        let feed = resumption.cursor.clone();
+        let replayed = replayed_events(resumption);
         let live = subscriber
             .into_stream()
             .then(move |delivery| {
@@ -104,36 +102,23 @@ impl FeedSubscription {
     }
 }
 
-/// The events that replay `since`, and the position they reach.
-async fn replay(
-    chat: &ChatService,
-    reader: &Actor,
-    since: Option<&str>,
-) -> Result<(Vec<FeedEvent>, i64), DomainError> {
-    let Some(since) = since else {
-        return Ok((Vec::new(), chat.sync(reader, None, None).await?.position));
-    };
-    match chat.sync(reader, Some(since), Some(PAGE)).await {
-        Ok(page) => {
-            let feed = FeedCursor::new(chat.clone(), reader.clone(), page.position);
-            let limited = page
-                .limited
-                .then(|| FeedEvent::marker(FeedEventKind::Limited, Some(page.next.clone())));
-            let events = page
-                .changes
-                .into_iter()
-                .map(|change| FeedEvent::of_change(&feed, change))
-                .chain(limited)
-                .collect();
-            Ok((events, page.position))
-        }
-        Err(DomainError::InvalidSyncToken) => {
-            let now = chat.sync(reader, None, None).await?;
-            let resync = FeedEvent::marker(FeedEventKind::Resync, Some(now.next));
-            Ok((vec![resync], now.position))
-        }
-        Err(other) => Err(other),
-    }
+/// The events a resumption sends before the live ones (the rule is
+/// `ChatService::resume`'s).
+fn replayed_events(resumption: Resumption) -> Vec<FeedEvent> {
+    let feed = &resumption.cursor;
+    let reload = resumption
+        .reload
+        .map(|next| FeedEvent::marker(FeedEventKind::Resync, Some(next)));
+    let limited = resumption
+        .limited
+        .map(|next| FeedEvent::marker(FeedEventKind::Limited, Some(next)));
+    resumption
+        .changes
+        .into_iter()
+        .map(|change| FeedEvent::of_change(feed, change))
+        .chain(reload)
+        .chain(limited)
+        .collect()
 }
 
 async fn live_events(feed: &FeedCursor, delivery: Delivery) -> Vec<FeedEvent> {

@@ -9,7 +9,6 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use domain::DomainError;
-use domain::chat::FeedCursor;
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -189,10 +188,9 @@ pub async fn events(
         .and_then(|v| v.to_str().ok());
     let Replay {
         frames,
-        reached,
         limited,
+        feed,
     } = replay(&state, actor, last_event_id).await?;
-    let feed = FeedCursor::new(state.chat.clone(), actor.clone(), reached);
     let live = subscriber.into_stream().then(move |delivery| {
         // The session lives as long as the stream: the user stays online meanwhile.
         let _online = &session;

@@ -3,25 +3,21 @@
 //! of its position as its `id`, so the last id a client got is always a safe place
 //! to resume from.
 
-use domain::DomainError;
 use domain::actor::Actor;
-use domain::chat::{ChatService, FeedCursor, SyncPage};
+use domain::chat::{FeedCursor, Resumption};
 use domain::events::Delivery;
 
 use super::streams::{EmptyEventData, LimitedData, ServerSentEvent};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// Changes read from the feed at once, on a reconnect or to fill a gap.
-const PAGE: i64 = ChatService::SYNC_PAGE.max as i64;
-
-/// What a reconnecting stream missed: the frames of the changes after its
-/// `Last-Event-ID`, the feed position they reach, and whether the stream must end
-/// after them (`limited`: the client pages on through `GET /v1/sync`).
+/// What a reconnecting stream sends before it goes live (the rule is
+/// `ChatService::resume`'s), whether it ends there (`limited`: the client pages on
+/// through `GET /v1/sync`), and the cursor live delivery goes on from.
 pub(super) struct Replay {
     pub frames: Vec<String>,
-    pub reached: i64,
     pub limited: bool,
+    pub feed: FeedCursor,
 }
 
 pub(super) async fn replay(
@@ -29,52 +25,31 @@ pub(super) async fn replay(
     actor: &Actor,
     last_event_id: Option<&str>,
 ) -> Result<Replay, ApiError> {
-    let Some(token) = last_event_id else {
-        let now = state.chat.sync(actor, None, None).await?;
-        return Ok(Replay {
-            frames: Vec::new(),
-            reached: now.position,
-            limited: false,
-        });
-    };
-    match state.chat.sync(actor, Some(token), Some(PAGE)).await {
-        Ok(page) => {
-            let (reached, limited) = (page.position, page.limited);
-            let next = page.next.clone();
-            let mut frames = change_frames(&state.chat, actor, page);
-            if limited {
-                frames.push(ServerSentEvent::Limited(LimitedData { next }).frame());
-            }
-            Ok(Replay {
-                frames,
-                reached,
-                limited,
-            })
-        }
-        // Too old, tampered or of another account: reload, then go on from now; the
-        // new id replaces the stale one in the client.
-        Err(DomainError::InvalidSyncToken) => {
-            let now = state.chat.sync(actor, None, None).await?;
-            let resync = ServerSentEvent::Resync(EmptyEventData {}).frame_with_id(Some(&now.next));
-            Ok(Replay {
-                frames: vec![resync],
-                reached: now.position,
-                limited: false,
-            })
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// The frames of a page of changes, each with its position's token as its id.
-fn change_frames(chat: &ChatService, actor: &Actor, page: SyncPage) -> Vec<String> {
-    page.changes
+    let Resumption {
+        changes,
+        limited,
+        reload,
+        cursor,
+    } = state.chat.resume(actor, last_event_id).await?;
+    let mut frames: Vec<String> = changes
         .into_iter()
         .map(|change| {
-            let id = chat.sync_token(actor, change.position);
+            let id = cursor.token(change.position);
             ServerSentEvent::of_change(change).frame_with_id(Some(&id))
         })
-        .collect()
+        .collect();
+    // The new id replaces the stale one in the client.
+    if let Some(next) = reload {
+        frames.push(ServerSentEvent::Resync(EmptyEventData {}).frame_with_id(Some(&next)));
+    }
+    if let Some(next) = limited.clone() {
+        frames.push(ServerSentEvent::Limited(LimitedData { next }).frame());
+    }
+    Ok(Replay {
+        frames,
+        limited: limited.is_some(),
+        feed: cursor,
+    })
 }
 
 /// The frames for one live delivery: changes in feed order with their ids (see

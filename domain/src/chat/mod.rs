@@ -10,6 +10,7 @@ mod history;
 mod live;
 mod members;
 mod muting;
+mod resume;
 mod revisions;
 mod sending;
 mod sync;
@@ -27,6 +28,7 @@ use uuid::Uuid;
 
 pub use entity::{conversation, member, message, revision};
 pub use live::FeedCursor;
+pub use resume::Resumption;
 pub use sync::{Change, Changed, SyncPage};
 pub use typing::TYPING_LASTS;
 pub use window::{Anchor, WindowArgs, WindowRequest};
