@@ -91,6 +91,19 @@ pub async fn authenticate(
     Ok(Some(credentials))
 }
 
+/// As `authenticate`, refusing a token that reaches only two-factor enrolment: what
+/// every door but enrolment's asks.
+pub async fn authenticate_fully(
+    accounts: &AccountService,
+    authorization: Option<&str>,
+    request_id: Option<String>,
+) -> Result<Option<Credentials>, DomainError> {
+    authenticate(accounts, authorization, request_id)
+        .await?
+        .map(Credentials::full)
+        .transpose()
+}
+
 /// The `Authorization` header of a request, as text (a header that is not text is
 /// kept as an empty credential, which is refused as malformed).
 pub fn authorization_of(request: &HttpRequest) -> Option<String> {
@@ -117,6 +130,21 @@ impl FromRequest for Authenticated {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let credentials = credentials_of(request);
+        Box::pin(async move { Ok(Self(credentials.await?.full()?.actor)) })
+    }
+}
+
+/// A caller on the way to two-factor sign-in: an authenticated one, or staff whose
+/// token reaches only enrolment; rejects the request with 401 otherwise.
+#[derive(Debug, Clone)]
+pub struct Enrolling(pub Actor);
+
+impl FromRequest for Enrolling {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let credentials = credentials_of(request);
         Box::pin(async move { Ok(Self(credentials.await?.actor)) })
     }
 }
@@ -132,7 +160,7 @@ impl FromRequest for SessionCredentials {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let credentials = credentials_of(request);
-        Box::pin(async move { Ok(Self(credentials.await?)) })
+        Box::pin(async move { Ok(Self(credentials.await?.full()?)) })
     }
 }
 

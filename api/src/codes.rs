@@ -26,7 +26,7 @@ pub const UNSUPPORTED_SUBPROTOCOL: &str = "unsupported_subprotocol";
 pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";
 
 /// Every code and what it tells a client, in the order the README lists them.
-pub const TABLE: [(&str, &str); 28] = [
+pub const TABLE: [(&str, &str); 31] = [
     (
         NOT_FOUND,
         "no such resource, or one the caller may not know of (404)",
@@ -77,7 +77,19 @@ pub const TABLE: [(&str, &str); 28] = [
         "unauthenticated",
         "no valid credentials: a missing, expired or revoked token, or a failed sign-in (401)",
     ),
+    (
+        "totp_required",
+        "the password was right; this account also needs `totp` or `recovery_code` to sign in (401)",
+    ),
+    (
+        "invalid_totp",
+        "the one-time or recovery code is wrong, expired or already used (401)",
+    ),
     ("forbidden", "the caller is known but may not do this (403)"),
+    (
+        "totp_enrolment_required",
+        "a staff account must turn on two-factor sign-in before anything else (403)",
+    ),
     (
         RATE_LIMITED,
         "too many requests, sign-in attempts or GraphQL points: retry after `Retry-After` seconds (429)",
@@ -146,6 +158,9 @@ mod tests {
             DomainError::InvalidCursor { parameter: "x" },
             DomainError::InvalidSyncToken,
             DomainError::Unauthenticated("x"),
+            DomainError::TotpRequired,
+            DomainError::InvalidTotp,
+            DomainError::TotpEnrolmentRequired,
             DomainError::Forbidden { action: "x" },
             DomainError::RateLimited {
                 retry_after_secs: 1,

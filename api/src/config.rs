@@ -129,6 +129,11 @@ pub struct Config {
     /// lowest CPU priority, so a login storm does not take cores from other requests.
     #[arg(long, env = "PORTAL_HASHING_CONCURRENCY")]
     pub hashing_concurrency: Option<usize>,
+    /// Support and admin accounts must sign in with a second factor (TOTP); until
+    /// they turn it on, their tokens reach only enrolment. Default: on, except on a
+    /// loopback bind (the demo's staff sign in with a password alone).
+    #[arg(long, env = "PORTAL_REQUIRE_STAFF_2FA")]
+    pub require_staff_2fa: Option<bool>,
     /// VAPID private key that signs Web Push requests: the 32-byte P-256 scalar,
     /// base64url. Required unless the bind address is loopback, where a random one is
     /// generated with a warning (browser subscriptions then end with the process).
@@ -237,6 +242,9 @@ impl Config {
                 per_email_ceiling_per_minute: self.auth_rate_per_email_ceiling,
             },
             hashing_concurrency: self.hashing_concurrency.unwrap_or(cores),
+            require_staff_totp: self
+                .require_staff_2fa
+                .unwrap_or(!self.bind.ip().is_loopback()),
         })
     }
 }

@@ -128,8 +128,10 @@ impl ResponseError for ApiError {
         match self {
             Self::Domain(err) => match err {
                 E::NotFound { .. } => StatusCode::NOT_FOUND,
-                E::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-                E::Forbidden { .. } => StatusCode::FORBIDDEN,
+                E::Unauthenticated(_) | E::TotpRequired | E::InvalidTotp => {
+                    StatusCode::UNAUTHORIZED
+                }
+                E::Forbidden { .. } | E::TotpEnrolmentRequired => StatusCode::FORBIDDEN,
                 E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 E::InvalidParameter { .. } | E::InvalidCursor { .. } | E::InvalidSyncToken => {
                     StatusCode::BAD_REQUEST
@@ -149,10 +151,20 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?err, "request failed");
         }
         let mut response = self.problem().response();
-        if let Self::Domain(DomainError::Unauthenticated(_)) = self {
+        // Every 401 names its scheme (RFC 9110); only a refused token is `invalid_token`.
+        let challenge = match self {
+            Self::Domain(DomainError::Unauthenticated(_)) => {
+                Some("Bearer realm=\"portal\", error=\"invalid_token\"")
+            }
+            Self::Domain(DomainError::TotpRequired | DomainError::InvalidTotp) => {
+                Some("Bearer realm=\"portal\"")
+            }
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"portal\", error=\"invalid_token\""),
+                HeaderValue::from_static(challenge),
             );
         }
         response

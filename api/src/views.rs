@@ -12,11 +12,13 @@ use crate::graphql::global_id::{global_id, message_global_id};
 
 mod push;
 mod sync;
+mod totp;
 
 pub use push::{
     ApnsRegistration, FcmRegistration, NotificationSettings, PushSubscription, WebPushSubscription,
 };
 pub use sync::{SyncChange, SyncPage};
+pub use totp::{RecoveryCodes, TotpEnrolment};
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Enum)]

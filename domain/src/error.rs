@@ -30,6 +30,20 @@ pub enum DomainError {
     /// failed login (which never says whether the email exists).
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// The password was right, but the account signs in with a second factor too and
+    /// none was given.
+    #[error(
+        "this account uses two-factor sign-in: send `totp` (the app's current code) or `recovery_code` with the password"
+    )]
+    TotpRequired,
+    /// A one-time code that is wrong, outside the clock drift allowed, or already used.
+    #[error("the one-time code is wrong, expired or already used")]
+    InvalidTotp,
+    /// Staff must turn two-factor sign-in on before anything else.
+    #[error(
+        "staff accounts must turn on two-factor sign-in first: POST /v1/me/totp, then POST /v1/me/totp/confirm, then sign in again"
+    )]
+    TotpEnrolmentRequired,
     /// The caller is known but may not do this.
     #[error("you may not {action}")]
     Forbidden { action: &'static str },
@@ -62,6 +76,9 @@ impl DomainError {
             Self::InvalidCursor { .. } => "invalid_cursor",
             Self::InvalidSyncToken => "invalid_sync_token",
             Self::Unauthenticated(_) => "unauthenticated",
+            Self::TotpRequired => "totp_required",
+            Self::InvalidTotp => "invalid_totp",
+            Self::TotpEnrolmentRequired => "totp_enrolment_required",
             Self::Forbidden { .. } => "forbidden",
             Self::RateLimited { .. } => "rate_limited",
             Self::Validation(_) => "validation_failed",

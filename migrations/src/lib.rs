@@ -12,6 +12,7 @@ mod m20261126_000002_create_accounts;
 mod m20261126_000003_create_chat;
 mod m20261203_000004_create_push;
 mod m20261204_000005_create_sync_feed;
+mod m20261204_000006_create_totp;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_chat::Migration),
             Box::new(m20261203_000004_create_push::Migration),
             Box::new(m20261204_000005_create_sync_feed::Migration),
+            Box::new(m20261204_000006_create_totp::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! GraphQL door to sign-up, sign-in and the caller's own account.
 
 use async_graphql::{Context, Object, Result};
-use domain::accounts::Origin;
+use domain::accounts::{Origin, SecondFactor};
 
 use super::{actor, graphql_error};
 use crate::state::AppState;
@@ -50,21 +50,26 @@ impl AccountMutation {
     /// Sign in with email and password. `refreshToken`: the one this device holds from
     /// an earlier sign-in, if any; a valid one of the same account lets the device sign
     /// in even while guessers have exhausted the attempts of its address or the email.
+    /// An account with two-factor sign-in also sends `totp` (the app's current code)
+    /// or `recoveryCode`; without it, a right password gets `totp_required`.
     async fn login(
         &self,
         ctx: &Context<'_>,
         email: String,
         password: String,
         refresh_token: Option<String>,
+        totp: Option<String>,
+        recovery_code: Option<String>,
     ) -> Result<views::Tokens> {
         let state = ctx.data::<AppState>()?;
         let origin = Origin {
             refresh_token,
             ..ctx.data::<Origin>()?.clone()
         };
+        let factor = SecondFactor::from_fields(totp, recovery_code).map_err(graphql_error)?;
         let pair = state
             .accounts
-            .login(&origin, &email, password)
+            .login(&origin, &email, password, factor)
             .await
             .map_err(graphql_error)?;
         Ok(pair.into())

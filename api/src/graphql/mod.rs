@@ -14,6 +14,7 @@ mod limits;
 mod push;
 mod realtime;
 mod relay;
+mod totp;
 pub(crate) mod websocket;
 
 use std::sync::Arc;
@@ -52,6 +53,7 @@ pub struct MutationRoot(
     chat::ChatMutation,
     push::PushMutation,
     realtime::RealtimeMutation,
+    totp::TotpMutation,
 );
 
 /// Every subscription root field.
@@ -95,6 +97,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) 
 enum Caller {
     Anonymous,
     Known(Actor),
+    /// Staff whose token reaches only two-factor enrolment.
+    Enrolling(Actor),
     Rejected(DomainError),
 }
 
@@ -125,11 +129,14 @@ async fn execute(
     let authorization = authorization_of(&http);
     let caller = match authenticate(&state.accounts, authorization.as_deref(), request_id).await {
         Ok(None) => Caller::Anonymous,
+        Ok(Some(credentials)) if credentials.reach_only_enrolment() => {
+            Caller::Enrolling(credentials.actor)
+        }
         Ok(Some(credentials)) => Caller::Known(credentials.actor),
         Err(err) => Caller::Rejected(err),
     };
     let client = match &caller {
-        Caller::Known(actor) => actor.account_id.to_string(),
+        Caller::Known(actor) | Caller::Enrolling(actor) => actor.account_id.to_string(),
         Caller::Anonymous | Caller::Rejected(_) => http
             .peer_addr()
             .map(|peer| peer.ip().to_string())
@@ -194,10 +201,20 @@ async fn subscribe() -> actix_web::HttpResponse {
 pub(crate) fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
     match ctx.data::<Arc<Caller>>()?.as_ref() {
         Caller::Known(actor) => Ok(actor),
+        Caller::Enrolling(_) => Err(error_of(&DomainError::TotpEnrolmentRequired)),
         Caller::Rejected(err) => Err(error_of(err)),
         Caller::Anonymous => Err(error_of(&DomainError::Unauthenticated(
             "a bearer token is required",
         ))),
+    }
+}
+
+/// The signed-in caller, also when staff whose token reaches only two-factor
+/// enrolment: for enrolment's mutations alone.
+pub(crate) fn enrolling_actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
+    match ctx.data::<Arc<Caller>>()?.as_ref() {
+        Caller::Enrolling(actor) => Ok(actor),
+        _ => actor(ctx),
     }
 }
 

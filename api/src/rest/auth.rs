@@ -2,7 +2,7 @@
 //! checks and rate limits live in `domain::accounts`.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use domain::accounts::Origin;
+use domain::accounts::{Origin, SecondFactor};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -34,6 +34,12 @@ pub struct LoginRequest {
     /// exhausted the attempts of its address or of the email.
     #[serde(default)]
     pub refresh_token: Option<String>,
+    /// The authenticator app's current code, for an account with two-factor sign-in.
+    #[serde(default)]
+    pub totp: Option<String>,
+    /// One of the recovery codes, in place of `totp`; each works once.
+    #[serde(default)]
+    pub recovery_code: Option<String>,
 }
 
 /// Body of `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
@@ -87,15 +93,16 @@ pub async fn signup(
 /// Sign in
 ///
 /// Sign in with email and password: a short-lived access token and a single-use refresh
-/// token. Needs no token.
+/// token. An account with two-factor sign-in also sends `totp` (or `recovery_code`);
+/// without it, a right password gets `totp_required`. Needs no token.
 #[utoipa::path(
     tag = "auth",
     security(),
     request_body = LoginRequest,
     responses(
         (status = 200, description = "A token pair", body = views::Tokens),
-        (status = 401, description = "Wrong email or password, or a disabled account (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The email holds a control character (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password, or a disabled account (`unauthenticated`); the second factor missing (`totp_required`), wrong or used (`invalid_totp`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The email holds a control character, or both `totp` and `recovery_code` were sent (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts (`rate_limited`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -110,9 +117,10 @@ pub async fn login(
         refresh_token: body.refresh_token,
         ..origin(&request)
     };
+    let factor = SecondFactor::from_fields(body.totp, body.recovery_code)?;
     let pair = state
         .accounts
-        .login(&origin, &body.email, body.password)
+        .login(&origin, &body.email, body.password, factor)
         .await?;
     Ok(web::Json(pair.into()))
 }

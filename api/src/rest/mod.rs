@@ -11,6 +11,7 @@ mod resume;
 mod streams;
 mod sync;
 mod therapists;
+mod totp;
 mod validators;
 
 pub(crate) use therapists::SortParam;
@@ -28,6 +29,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(auth::refresh)
         .service(auth::logout)
         .service(auth::me)
+        .service(totp::start_totp)
+        .service(totp::confirm_totp)
+        .service(totp::remove_totp)
         .service(therapists::list_therapists)
         .service(therapists::get_therapist)
         .service(admin::list_accounts)

@@ -40,6 +40,7 @@ impl AccountService {
                 request_id: None,
             },
             sign_in: token.sign_in,
+            enrolment_only: token.enrolment_only,
             usable_until: token.usable_until,
         })
     }

@@ -12,6 +12,7 @@ mod staff;
 mod status;
 mod throttle;
 mod token;
+mod totp;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ pub use entity::{account, refresh_token};
 pub use session::{Credentials, SessionEnd};
 pub use throttle::ThrottleSettings;
 pub use token::TokenSettings;
+pub use totp::{SecondFactor, TotpEnrolment};
 
 use crate::DomainError;
 use crate::actor::{Actor, Role};
@@ -120,6 +122,9 @@ pub struct AccountSettings {
     pub throttle: ThrottleSettings,
     /// Password hashes computed at once; the rest wait.
     pub hashing_concurrency: usize,
+    /// Support and admin accounts must sign in with two factors: until they turn it
+    /// on, their tokens reach only enrolment.
+    pub require_staff_totp: bool,
 }
 
 /// Signs people in and manages accounts.
@@ -133,6 +138,7 @@ pub struct AccountService {
     status: Arc<StatusCache>,
     notices: Notices,
     hasher: Hasher,
+    require_staff_totp: bool,
 }
 
 impl std::fmt::Debug for AccountService {
@@ -159,6 +165,7 @@ impl AccountService {
             status: Arc::new(StatusCache::default()),
             notices: Notices::default(),
             hasher: Hasher::new(settings.hashing_concurrency),
+            require_staff_totp: settings.require_staff_totp,
         })
     }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::AccountService;
 use super::status::{Standing, TTL};
+use crate::DomainError;
 use crate::actor::Actor;
 
 /// How often a session asks whether its credentials still hold. Together with the
@@ -23,11 +24,28 @@ const NOTICES_KEPT: usize = 1024;
 pub struct Credentials {
     pub actor: Actor,
     pub(crate) sign_in: Uuid,
+    /// A staff token that reaches only two-factor enrolment (see `full`).
+    pub(crate) enrolment_only: bool,
     /// Unix seconds: the token's `exp` plus the leeway.
     pub(crate) usable_until: i64,
 }
 
 impl Credentials {
+    /// Whether these are a staff token issued before two-factor sign-in was on.
+    pub fn reach_only_enrolment(&self) -> bool {
+        self.enrolment_only
+    }
+
+    /// These credentials, if they reach everything their role may: a staff token
+    /// issued before two-factor sign-in was turned on reaches only enrolment.
+    pub fn full(self) -> Result<Self, DomainError> {
+        if self.reach_only_enrolment() {
+            Err(DomainError::TotpEnrolmentRequired)
+        } else {
+            Ok(self)
+        }
+    }
+
     /// Whether `other` may take over from these credentials in the same session: the
     /// same account in the same role (a renewed token).
     pub fn renews(&self, other: &Self) -> bool {

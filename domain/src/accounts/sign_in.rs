@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::creation::normalise_email;
 use super::session::Revocation;
 use super::throttle::Attempt;
+use super::totp::SecondFactor;
 use super::{Account, AccountService, NewAccount, Origin, TokenPair, account, refresh_token};
 use crate::DomainError;
 use crate::actor::Role;
@@ -41,14 +42,16 @@ impl AccountService {
         .await
     }
 
-    /// Checks the password and hands out a token pair. Says the same, in about the
-    /// same time, whether the email is unknown, the password wrong or the account
-    /// disabled.
+    /// Checks the password, and the second factor of an account that has two-factor
+    /// sign-in on, and hands out a token pair. Says the same, in about the same time,
+    /// whether the email is unknown, the password wrong or the account disabled; only
+    /// a right password reaches the second factor.
     pub async fn login(
         &self,
         origin: &Origin,
         email: &str,
         password: String,
+        factor: Option<SecondFactor>,
     ) -> Result<TokenPair, DomainError> {
         text::field("email", email, Lines::One)?;
         let email = email.trim().to_lowercase();
@@ -69,6 +72,7 @@ impl AccountService {
         let matches = self.hasher.verify(password, hash).await?;
         match found {
             Some(account) if matches && !account.disabled => {
+                self.second_factor(account.id, factor.as_ref()).await?;
                 self.start_family(&account, Uuid::now_v7()).await
             }
             _ => Err(DomainError::Unauthenticated(LOGIN_FAILED)),
@@ -157,14 +161,20 @@ impl AccountService {
         Ok(())
     }
 
-    /// Issues an access token and a fresh refresh token in `family`.
+    /// Issues an access token and a fresh refresh token in `family`. Staff who must
+    /// use two-factor sign-in and have not turned it on get a token that reaches only
+    /// enrolment (each refresh asks again, so the first one after enrolling is whole).
     pub(super) async fn start_family(
         &self,
         account: &account::Model,
         family: Uuid,
     ) -> Result<TokenPair, DomainError> {
         let role = Role::stored(&account.role)?;
-        let (access_token, expires_in) = self.access.issue(account.id, role, family)?;
+        let enrolment_only =
+            self.require_staff_totp && role.is_staff() && !self.totp_enrolled(account.id).await?;
+        let (access_token, expires_in) =
+            self.access
+                .issue(account.id, role, family, enrolment_only)?;
         let refresh_token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         let now = crate::clock::now();
         refresh_token::Entity::insert(refresh_token::ActiveModel {

@@ -49,6 +49,9 @@ pub(crate) struct Throttle {
     per_email_and_ip: DefaultKeyedRateLimiter<String>,
     per_email: DefaultKeyedRateLimiter<String>,
     per_device: DefaultKeyedRateLimiter<String>,
+    /// One-time codes offered outside a login (confirming or removing two-factor
+    /// sign-in), per account: as many as one email may try from one address.
+    per_account_code: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
 
@@ -70,6 +73,7 @@ impl Throttle {
             per_email_and_ip: limiter(settings.per_email_per_minute),
             per_email: limiter(settings.per_email_ceiling_per_minute),
             per_device: limiter(settings.per_email_per_minute),
+            per_account_code: limiter(settings.per_email_per_minute),
             clock: DefaultClock::default(),
         }
     }
@@ -89,16 +93,29 @@ impl Throttle {
             ],
         };
         for (limiter, key) in keys {
-            if limiter.len() > PRUNE_ABOVE {
-                limiter.retain_recent();
-            }
-            if let Err(not_until) = limiter.check_key(&key) {
-                let wait = not_until.wait_time_from(self.clock.now());
-                return Err(DomainError::RateLimited {
-                    retry_after_secs: wait.as_secs().max(1),
-                });
-            }
+            self.check(limiter, &key)?;
         }
         Ok(())
+    }
+
+    /// Counts one one-time code offered by `account` outside a login.
+    pub(crate) fn code_attempt(&self, account: Uuid) -> Result<(), DomainError> {
+        self.check(&self.per_account_code, &account.to_string())
+    }
+
+    fn check(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<String>,
+        key: &String,
+    ) -> Result<(), DomainError> {
+        if limiter.len() > PRUNE_ABOVE {
+            limiter.retain_recent();
+        }
+        limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            DomainError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            }
+        })
     }
 }

@@ -53,7 +53,13 @@ struct Claims {
     exp: i64,
     iss: String,
     aud: String,
+    /// `totp_enrolment` on a staff token that reaches only enrolment; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
 }
+
+/// The `scope` of a token that reaches only two-factor enrolment.
+const ENROLMENT_SCOPE: &str = "totp_enrolment";
 
 /// What a valid token says.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +67,8 @@ pub(crate) struct Verified {
     pub(crate) account: Uuid,
     pub(crate) role: Role,
     pub(crate) sign_in: Uuid,
+    /// The token reaches only two-factor enrolment.
+    pub(crate) enrolment_only: bool,
     /// Unix seconds after which the token is refused (its `exp` plus the leeway).
     pub(crate) usable_until: i64,
 }
@@ -104,6 +112,7 @@ impl AccessTokens {
         account: Uuid,
         role: Role,
         sign_in: Uuid,
+        enrolment_only: bool,
     ) -> Result<(String, u64), DomainError> {
         let now = crate::clock::now().timestamp();
         let ttl = self.ttl.as_secs();
@@ -116,6 +125,7 @@ impl AccessTokens {
             exp: now + ttl as i64,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            scope: enrolment_only.then(|| ENROLMENT_SCOPE.to_owned()),
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|_| DomainError::Unavailable)?;
@@ -138,6 +148,7 @@ impl AccessTokens {
             account: claims.sub,
             role,
             sign_in: claims.sid,
+            enrolment_only: claims.scope.as_deref() == Some(ENROLMENT_SCOPE),
             usable_until: claims.exp.saturating_add(self.leeway),
         })
     }

@@ -4,6 +4,7 @@
 mod sign_in;
 mod support;
 mod tokens;
+mod two_factor;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

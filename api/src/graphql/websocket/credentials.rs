@@ -12,7 +12,7 @@ use domain::accounts::Credentials;
 use tokio::sync::watch;
 
 use super::super::{Caller, error_of, graphql_error};
-use crate::auth::authenticate;
+use crate::auth::authenticate_fully;
 use crate::state::AppState;
 
 /// What the session's credentials are now.
@@ -50,18 +50,25 @@ pub(super) async fn connection_init(
         authority.send_replace(Authority::Refused);
         error
     };
-    let credentials =
-        match authenticate(&state.accounts, authorization_in(&init), Some(request_id)).await {
-            Ok(Some(credentials)) => credentials,
-            Ok(None) => {
-                return Err(refused(error_of(&DomainError::Unauthenticated(
-                    "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
-                ))));
-            }
-            Err(err @ DomainError::Unauthenticated(_)) => return Err(refused(graphql_error(err))),
-            // The database could not say: not a refusal, the client may retry as is.
-            Err(err) => return Err(graphql_error(err)),
-        };
+    let credentials = match authenticate_fully(
+        &state.accounts,
+        authorization_in(&init),
+        Some(request_id),
+    )
+    .await
+    {
+        Ok(Some(credentials)) => credentials,
+        Ok(None) => {
+            return Err(refused(error_of(&DomainError::Unauthenticated(
+                "connection_init must carry {\"Authorization\": \"Bearer <token>\"}",
+            ))));
+        }
+        Err(err @ (DomainError::Unauthenticated(_) | DomainError::TotpEnrolmentRequired)) => {
+            return Err(refused(graphql_error(err)));
+        }
+        // The database could not say: not a refusal, the client may retry as is.
+        Err(err) => return Err(graphql_error(err)),
+    };
     let session = state
         .hub
         .connect(credentials.actor.account_id)
@@ -89,9 +96,11 @@ pub(super) async fn ping(
         Authority::Pending | Authority::Refused => return Ok(None),
     };
     let request_id = current.actor.request_id.clone();
-    let renewed = match authenticate(&state.accounts, Some(authorization), request_id).await {
+    let renewed = match authenticate_fully(&state.accounts, Some(authorization), request_id).await {
         Ok(Some(fresh)) if current.renews(&fresh) => Authority::Granted(fresh),
-        Ok(_) | Err(DomainError::Unauthenticated(_)) => Authority::Refused,
+        Ok(_) | Err(DomainError::Unauthenticated(_) | DomainError::TotpEnrolmentRequired) => {
+            Authority::Refused
+        }
         // The database could not say: the current credentials stay (they end on
         // their own) and the client may try again.
         Err(_) => return Ok(Some(serde_json::json!({ "renewed": false }))),
