@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use domain::DomainError;
 use domain::accounts::{AccountService, Credentials};
-use domain::actor::Actor;
+use domain::actor::{Actor, Door};
 use futures_util::future::LocalBoxFuture;
 use tracing::Instrument;
 
@@ -73,12 +73,14 @@ pub async fn with_request_id(
 
 /// The one way every door establishes its caller: REST, GraphQL over HTTP and the
 /// WebSocket's `connection_init` (and its renewals) all come here with the value of
-/// their `Authorization` (`None` when there is none) and the request's id.
+/// their `Authorization` (`None` when there is none), the request's id and which
+/// door they are (both recorded in the audit and access logs).
 /// `Ok(None)`: anonymous; an error when the credential is malformed or refused.
 pub async fn authenticate(
     accounts: &AccountService,
     authorization: Option<&str>,
     request_id: Option<String>,
+    door: Door,
 ) -> Result<Option<Credentials>, DomainError> {
     let Some(authorization) = authorization else {
         return Ok(None);
@@ -88,6 +90,7 @@ pub async fn authenticate(
     ))?;
     let mut credentials = accounts.authenticate(token).await?;
     credentials.actor.request_id = request_id;
+    credentials.actor.door = door;
     Ok(Some(credentials))
 }
 
@@ -97,8 +100,9 @@ pub async fn authenticate_fully(
     accounts: &AccountService,
     authorization: Option<&str>,
     request_id: Option<String>,
+    door: Door,
 ) -> Result<Option<Credentials>, DomainError> {
-    authenticate(accounts, authorization, request_id)
+    authenticate(accounts, authorization, request_id, door)
         .await?
         .map(Credentials::full)
         .transpose()
@@ -173,8 +177,13 @@ fn credentials_of(
     let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone());
     async move {
         let state = state.ok_or(DomainError::Unavailable)?;
-        authenticate(&state.accounts, authorization.as_deref(), request_id)
-            .await?
-            .ok_or(DomainError::Unauthenticated("a bearer token is required").into())
+        authenticate(
+            &state.accounts,
+            authorization.as_deref(),
+            request_id,
+            Door::Rest,
+        )
+        .await?
+        .ok_or(DomainError::Unauthenticated("a bearer token is required").into())
     }
 }

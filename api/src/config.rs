@@ -129,6 +129,15 @@ pub struct Config {
     /// lowest CPU priority, so a login storm does not take cores from other requests.
     #[arg(long, env = "PORTAL_HASHING_CONCURRENCY")]
     pub hashing_concurrency: Option<usize>,
+    /// Seconds during which repeated reads of one resource by one reader share an
+    /// access-log entry (its count and last time go up instead).
+    #[arg(
+        long,
+        env = "PORTAL_ACCESS_LOG_COALESCE_SECS",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(0..=86_400)
+    )]
+    pub access_log_coalesce_secs: u64,
     /// Support and admin accounts must sign in with a second factor (TOTP); until
     /// they turn it on, their tokens reach only enrolment. Default: on, except on a
     /// loopback bind (the demo's staff sign in with a password alone).

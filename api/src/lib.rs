@@ -130,6 +130,7 @@ impl Application {
             push_settings,
             hub,
             cors_origins.clone(),
+            Duration::from_secs(config.access_log_coalesce_secs),
         )?;
         let shutdown = state.shutdown.clone();
         let dispatch = Storage::connect_with_deadline(
@@ -145,6 +146,7 @@ impl Application {
             shutdown.started(),
         ));
         tokio::spawn(state.push.dispatcher(dispatch.db)?.run(shutdown.started()));
+        tokio::spawn(state.access_log.clone().flush_every(shutdown.started()));
         let schema = graphql::build_schema(state.clone());
         let (upgrade_state, upgrade_schema) = (state.clone(), schema.clone());
         let openapi = web::Data::new(openapi::document_json());

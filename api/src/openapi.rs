@@ -32,6 +32,7 @@ use utoipa_actix_web::AppExt;
         crate::views::AcceptingStatus,
         crate::views::MeetingMode,
         crate::views::Role,
+        crate::views::AccessPurpose,
         crate::rest::SortParam,
     ))
 )]

@@ -1,5 +1,6 @@
 //! What every handler and resolver can reach: the domain services, built once.
 
+use domain::access_log::AccessLog;
 use domain::accounts::{AccountService, AccountSettings};
 use domain::audit::AuditService;
 use domain::chat::ChatService;
@@ -19,6 +20,7 @@ pub struct AppState {
     pub directory: DirectoryService,
     pub accounts: AccountService,
     pub audit: AuditService,
+    pub access_log: AccessLog,
     pub chat: ChatService,
     pub push: PushService,
     pub hub: Hub,
@@ -40,14 +42,23 @@ impl AppState {
         push: PushSettings,
         hub: Hub,
         allowed_origins: Vec<String>,
+        access_log_coalesce: std::time::Duration,
     ) -> Result<Self, domain::DomainError> {
         let db = storage.db.clone();
+        let access_log = AccessLog::new(db.clone(), cursor_key.clone(), access_log_coalesce);
         let push_service = PushService::new(db.clone(), push.clone());
         Ok(Self {
             directory: DirectoryService::new(db.clone(), cursor_key.clone()),
             accounts: AccountService::new(db.clone(), cursor_key.clone(), accounts)?,
             audit: AuditService::new(db.clone(), cursor_key.clone()),
-            chat: ChatService::new(db.clone(), cursor_key, hub.clone(), push.outbox()),
+            chat: ChatService::new(
+                db.clone(),
+                cursor_key,
+                hub.clone(),
+                push.outbox(),
+                access_log.clone(),
+            ),
+            access_log,
             metrics: Metrics::new(
                 storage.clone(),
                 hub.clone(),

@@ -10,10 +10,12 @@ use uuid::Uuid;
 
 use crate::graphql::global_id::{global_id, message_global_id};
 
+mod access_log;
 mod push;
 mod sync;
 mod totp;
 
+pub use access_log::{AccessEntry, AccessPurpose};
 pub use push::{
     ApnsRegistration, FcmRegistration, NotificationSettings, PushSubscription, WebPushSubscription,
 };

@@ -45,13 +45,39 @@ impl Role {
     }
 }
 
+/// How a caller reached the server, recorded in the access log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Door {
+    #[default]
+    Rest,
+    Graphql,
+    /// The REST event stream.
+    Sse,
+    /// GraphQL over the WebSocket.
+    WebSocket,
+}
+
+impl Door {
+    /// The stored and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rest => "rest",
+            Self::Graphql => "graphql",
+            Self::Sse => "sse",
+            Self::WebSocket => "websocket",
+        }
+    }
+}
+
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub account_id: Uuid,
     pub role: Role,
-    /// The request this call serves, recorded in audit entries.
+    /// The request this call serves, recorded in audit and access-log entries.
     pub request_id: Option<String>,
+    /// The door it came through, recorded in access-log entries.
+    pub door: Door,
 }
 
 impl Actor {

@@ -2,6 +2,7 @@
 //! calls on the services here; every rule about paging, validation and who may see
 //! what lives in this crate, once.
 
+pub mod access_log;
 pub mod accounts;
 pub mod actor;
 pub mod audit;

@@ -13,6 +13,7 @@ mod m20261126_000003_create_chat;
 mod m20261203_000004_create_push;
 mod m20261204_000005_create_sync_feed;
 mod m20261204_000006_create_totp;
+mod m20261204_000007_create_access_log;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_create_push::Migration),
             Box::new(m20261204_000005_create_sync_feed::Migration),
             Box::new(m20261204_000006_create_totp::Migration),
+            Box::new(m20261204_000007_create_access_log::Migration),
         ]
     }
 }

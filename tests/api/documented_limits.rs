@@ -18,6 +18,7 @@ fn page_limits_of(path: &str) -> PageLimits {
         "/v1/admin/accounts" => domain::accounts::AccountService::ACCOUNT_PAGE,
         "/v1/admin/audit" => domain::audit::AuditService::PAGE,
         "/v1/sync" => domain::chat::ChatService::SYNC_PAGE,
+        "/v1/me/access-log" | "/v1/admin/access-log" => domain::access_log::AccessLog::PAGE,
         other => panic!("{other} takes a `limit`: name the service that owns its list"),
     }
 }
@@ -162,7 +163,7 @@ fn query_parameters_document_the_domain_limits() {
             }
         }
     }
-    assert_eq!(limits_seen, 6, "every paged list documents its `limit`");
+    assert_eq!(limits_seen, 8, "every paged list documents its `limit`");
 }
 
 #[test]

@@ -6,6 +6,7 @@
 #[macro_use]
 mod helpers;
 
+mod access_log;
 mod accounts;
 mod bus;
 mod chat;

@@ -1,6 +1,7 @@
 //! The GraphQL door at `/graphql`: one schema whose resolvers call the same domain
 //! services as REST. Domain errors reach clients with the same `code` as REST problems.
 
+mod access_log;
 mod accounts;
 mod admin;
 mod chat;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use actix_web::{HttpMessage, HttpRequest, web};
 use async_graphql::{Context, ErrorExtensions, MergedObject, MergedSubscription, Schema};
 use domain::DomainError;
-use domain::actor::Actor;
+use domain::actor::{Actor, Door};
 
 use crate::auth::{RequestId, authenticate, authorization_of};
 use crate::codes;
@@ -39,6 +40,7 @@ pub struct QueryRoot(
     relay::NodeQuery,
     accounts::AccountQuery,
     admin::AdminQuery,
+    access_log::AccessLogQuery,
     chat::ChatQuery,
     push::PushQuery,
     realtime::RealtimeQuery,
@@ -127,7 +129,13 @@ async fn execute(
     }
     let request_id = http.extensions().get::<RequestId>().map(|r| r.0.clone());
     let authorization = authorization_of(&http);
-    let caller = match authenticate(&state.accounts, authorization.as_deref(), request_id).await {
+    let authenticated = authenticate(
+        &state.accounts,
+        authorization.as_deref(),
+        request_id,
+        Door::Graphql,
+    );
+    let caller = match authenticated.await {
         Ok(None) => Caller::Anonymous,
         Ok(Some(credentials)) if credentials.reach_only_enrolment() => {
             Caller::Enrolling(credentials.actor)

@@ -1,6 +1,7 @@
 //! The REST door, under `/v1`: every route on one screen. Handlers translate HTTP into
 //! domain calls and back; the rules live in `domain`.
 
+mod access_log;
 mod admin;
 mod auth;
 mod conversations;
@@ -32,6 +33,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(totp::start_totp)
         .service(totp::confirm_totp)
         .service(totp::remove_totp)
+        .service(access_log::my_access_log)
+        .service(access_log::search_access_log)
         .service(therapists::list_therapists)
         .service(therapists::get_therapist)
         .service(admin::list_accounts)

@@ -176,9 +176,10 @@ pub async fn get_presence(
 #[get("/events")]
 pub async fn events(
     request: HttpRequest,
-    SessionCredentials(credentials): SessionCredentials,
+    SessionCredentials(mut credentials): SessionCredentials,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    credentials.actor.door = domain::actor::Door::Sse;
     let actor = &credentials.actor;
     let subscriber = state.hub.subscribe(actor.account_id);
     let session = state.hub.connect(actor.account_id).await?;

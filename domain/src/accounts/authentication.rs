@@ -38,6 +38,7 @@ impl AccountService {
                 account_id: token.account,
                 role: token.role,
                 request_id: None,
+                door: crate::actor::Door::default(),
             },
             sign_in: token.sign_in,
             enrolment_only: token.enrolment_only,

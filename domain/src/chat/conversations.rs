@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::entity::{conversation, member, message};
-use super::{ChatService, Conversation, Member, Message};
+use super::{Access, ChatService, Conversation, Member, Message};
 use crate::DomainError;
+use crate::access_log::Purpose;
 use crate::accounts::account;
 use crate::actor::{Actor, Role};
 use crate::audit;
@@ -148,6 +149,8 @@ impl ChatService {
             })
             .await?;
         let ids: Vec<Uuid> = page.items.iter().map(|m| m.conversation_id).collect();
+        self.log_reads(actor, ids.iter().copied(), Purpose::Care)
+            .await?;
         let mut described = self.describe(actor, &ids).await?;
         Ok(page.map(|row| {
             described
@@ -158,7 +161,11 @@ impl ChatService {
 
     /// One conversation's metadata (members, counts, last activity).
     pub async fn get(&self, actor: &Actor, id: Uuid) -> Result<Conversation, DomainError> {
-        self.access(actor, id).await?;
+        let purpose = match self.access(actor, id).await? {
+            (_, Access::Member(_)) => Purpose::Care,
+            (_, Access::Staff) => Purpose::Support,
+        };
+        self.log_reads(actor, [id], purpose).await?;
         let mut described = self.describe(actor, &[id]).await?;
         described.remove(&id).ok_or(DomainError::NotFound {
             entity: "conversation",

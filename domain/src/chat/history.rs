@@ -8,6 +8,7 @@ use super::entity::message;
 use super::window::{Anchor, WindowRequest, flags};
 use super::{ChatService, Message, MessageWindow};
 use crate::DomainError;
+use crate::access_log::Purpose;
 use crate::actor::Actor;
 use crate::page::{Direction, Page, PageArgs, Pager, Rows};
 
@@ -21,6 +22,7 @@ impl ChatService {
         request: WindowRequest,
     ) -> Result<MessageWindow, DomainError> {
         let (conversation, _) = self.member_access(actor, id).await?;
+        self.log_reads(actor, [id], Purpose::Care).await?;
         let last_seq = conversation.last_seq;
         if let Anchor::Around { seq, .. } = request.anchor
             && seq > last_seq

@@ -3,6 +3,7 @@
 //! sending, history windows, read markers. Only members read or write a
 //! conversation; support staff see its metadata and never a message body.
 
+mod access;
 mod contacts;
 mod conversations;
 mod entity;
@@ -34,6 +35,7 @@ pub use typing::TYPING_LASTS;
 pub use window::{Anchor, WindowArgs, WindowRequest};
 
 use crate::DomainError;
+use crate::access_log::AccessLog;
 use crate::actor::{Actor, Role};
 use crate::cursor::CursorKey;
 use crate::database::Db;
@@ -142,15 +144,22 @@ pub struct ChatService {
     gates: Arc<Mutex<HashMap<Uuid, Weak<tokio::sync::Mutex<()>>>>>,
     members: Arc<members::MemberCache>,
     typing: Arc<typing::TypingBoard>,
+    access_log: AccessLog,
 }
 
 /// Gates kept before dead ones are pruned.
 const PRUNE_GATES_ABOVE: usize = 10_000;
 
 impl ChatService {
-    /// Chat over `db`, publishing real-time events through `hub` and owing pushes
-    /// to `outbox`.
-    pub fn new(db: Db, cursors: CursorKey, hub: Hub, outbox: Outbox) -> Self {
+    /// Chat over `db`, publishing real-time events through `hub`, owing pushes to
+    /// `outbox` and logging reads of clients' data in `access_log`.
+    pub fn new(
+        db: Db,
+        cursors: CursorKey,
+        hub: Hub,
+        outbox: Outbox,
+        access_log: AccessLog,
+    ) -> Self {
         Self {
             db,
             cursors,
@@ -159,6 +168,7 @@ impl ChatService {
             gates: Arc::default(),
             members: Arc::default(),
             typing: Arc::default(),
+            access_log,
         }
     }
 

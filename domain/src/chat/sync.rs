@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::entity::message;
 use super::{ChatService, Conversation, Message};
 use crate::DomainError;
+use crate::access_log::Purpose;
 use crate::actor::Actor;
 use crate::page::PageLimits;
 use crate::sync::{self, feed, head};
@@ -88,6 +89,10 @@ impl ChatService {
         }
         let limited = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
+        let mut read: Vec<Uuid> = rows.iter().map(|row| row.conversation_id).collect();
+        read.sort_unstable();
+        read.dedup();
+        self.log_reads(actor, read, Purpose::Care).await?;
         let reached = rows.last().map_or(after, |row| row.position);
         let changes = self.changes(actor, rows).await?;
         Ok(self.sync_page(actor, changes, reached, limited))

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_graphql::Data;
 use domain::DomainError;
 use domain::accounts::Credentials;
+use domain::actor::Door;
 use tokio::sync::watch;
 
 use super::super::{Caller, error_of, graphql_error};
@@ -54,6 +55,7 @@ pub(super) async fn connection_init(
         &state.accounts,
         authorization_in(&init),
         Some(request_id),
+        Door::WebSocket,
     )
     .await
     {
@@ -96,7 +98,14 @@ pub(super) async fn ping(
         Authority::Pending | Authority::Refused => return Ok(None),
     };
     let request_id = current.actor.request_id.clone();
-    let renewed = match authenticate_fully(&state.accounts, Some(authorization), request_id).await {
+    let renewed = match authenticate_fully(
+        &state.accounts,
+        Some(authorization),
+        request_id,
+        Door::WebSocket,
+    )
+    .await
+    {
         Ok(Some(fresh)) if current.renews(&fresh) => Authority::Granted(fresh),
         Ok(_) | Err(DomainError::Unauthenticated(_) | DomainError::TotpEnrolmentRequired) => {
             Authority::Refused
