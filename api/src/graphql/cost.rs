@@ -36,10 +36,12 @@ const ROW_FIELDS: [&str; 3] = ["edges", "nodes", "items"];
 /// Fields that return a page, and the arguments that say how many rows. Every field
 /// of the schema that returns a connection or a window must be here (a test reads
 /// the schema and checks).
-pub(crate) const PAGED_FIELDS: [(&str, &[&str]); 6] = [
+pub(crate) const PAGED_FIELDS: [(&str, &[&str]); 8] = [
     ("therapists", &["first", "last"]),
     ("accounts", &["first", "last"]),
     ("auditEntries", &["first", "last"]),
+    ("myAccessLog", &["first", "last"]),
+    ("accessLog", &["first", "last"]),
     ("conversations", &["first", "last"]),
     ("messages", &["first", "last"]),
     ("messagesAround", &["older", "newer"]),
