@@ -8,6 +8,7 @@ use domain::cursor::CursorKey;
 use domain::database::Storage;
 use domain::directory::DirectoryService;
 use domain::events::Hub;
+use domain::privacy::PrivacyService;
 use domain::push::{PushService, PushSettings};
 
 use crate::metrics::Metrics;
@@ -22,6 +23,7 @@ pub struct AppState {
     pub audit: AuditService,
     pub access_log: AccessLog,
     pub chat: ChatService,
+    pub privacy: PrivacyService,
     pub push: PushService,
     pub hub: Hub,
     /// Browser origins allowed besides the server's own.
@@ -49,7 +51,12 @@ impl AppState {
         let push_service = PushService::new(db.clone(), push.clone());
         Ok(Self {
             directory: DirectoryService::new(db.clone(), cursor_key.clone()),
-            accounts: AccountService::new(db.clone(), cursor_key.clone(), accounts)?,
+            accounts: AccountService::new(
+                db.clone(),
+                cursor_key.clone(),
+                accounts,
+                access_log.clone(),
+            )?,
             audit: AuditService::new(db.clone(), cursor_key.clone()),
             chat: ChatService::new(
                 db.clone(),
@@ -58,6 +65,7 @@ impl AppState {
                 push.outbox(),
                 access_log.clone(),
             ),
+            privacy: PrivacyService::new(db.clone(), access_log.clone()),
             access_log,
             metrics: Metrics::new(
                 storage.clone(),

@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod limits;
 pub mod page;
+pub mod privacy;
 pub mod push;
 pub mod seed;
 mod sql;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::conversing::send;
 use crate::helpers::{Backend, TestApp, TestDatabase, assert_problem, test_config};
-use crate::realtime::{Sse, chat};
+use crate::realtime::{Sse, chat, ws_next, ws_send, ws_signed_in};
 
 /// The client's access log as (reader, purpose, door, resource kind, resource id).
 async fn entries(app: &TestApp, token: &str) -> Vec<(String, String, String, String, String)> {
@@ -68,11 +68,32 @@ async fn every_door_that_reads_a_clients_conversation_is_logged(backend: Backend
     let (replayed, _) = stream.next_named("message_created").await;
     assert_eq!(replayed["message"]["body"], "fine, thanks");
     drop(stream);
+    let mut socket = ws_signed_in(&app.address, &chat.therapist_token).await;
+    let changes =
+        "subscription($since: String) { changes(since: $since) { change { message { body } } } }";
+    ws_send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": changes, "variables": { "since": last_id } } }),
+    )
+    .await;
+    let replayed = ws_next(&mut socket).await;
+    assert_eq!(
+        replayed["payload"]["data"]["changes"]["change"]["message"]["body"], "fine, thanks",
+        "{replayed}"
+    );
+    drop(socket);
     let support = app.token_for(Role::Support).await;
     let metadata = app
         .get_as(&format!("/v1/conversations/{id}"), Some(&support))
         .await;
     assert_eq!(metadata.status(), 200);
+
+    let admin = app.token_for(Role::Admin).await;
+    let export = format!("/v1/admin/accounts/{}/export", chat.client.id);
+    let export = app.get_as(&export, Some(&admin)).await;
+    assert_eq!(export.status(), 200);
+    assert!(export.text().await.expect("a body").ends_with("\n"));
 
     let log = entries(&app, &chat.client_token).await;
     let conversation = |actor: &str, purpose: &str, door: &str| {
@@ -84,7 +105,7 @@ async fn every_door_that_reads_a_clients_conversation_is_logged(backend: Backend
             id.to_owned(),
         )
     };
-    for door in ["rest", "graphql", "sse"] {
+    for door in ["rest", "graphql", "sse", "websocket"] {
         assert!(
             log.contains(&conversation(&therapist, "care", door)),
             "{door}: {log:?}"
@@ -93,6 +114,9 @@ async fn every_door_that_reads_a_clients_conversation_is_logged(backend: Backend
     let by_support: Vec<_> = log.iter().filter(|e| e.1 == "support").collect();
     assert_eq!(by_support.len(), 1, "{log:?}");
     assert_eq!(by_support[0].2, "rest");
+    let exports: Vec<_> = log.iter().filter(|e| e.1 == "export").collect();
+    assert_eq!(exports.len(), 1, "{log:?}");
+    assert_eq!(exports[0].3, "export");
     // The therapist's own log holds nobody's reads of them: they are no client of
     // this conversation.
     assert!(entries(&app, &chat.therapist_token).await.is_empty());
@@ -104,8 +128,8 @@ async fn every_door_that_reads_a_clients_conversation_is_logged(backend: Backend
         .json()
         .await
         .expect("json");
-    assert_eq!(page["items"][0]["actor_role"], "support", "{page}");
-    assert_eq!(page["items"][0]["actor_name"], "Test support", "{page}");
+    assert_eq!(page["items"][0]["actor_role"], "admin", "{page}");
+    assert_eq!(page["items"][0]["actor_name"], "Test admin", "{page}");
     assert_eq!(page["items"][0]["count"], 1, "{page}");
 
     // The same view through GraphQL.

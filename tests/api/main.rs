@@ -18,6 +18,7 @@ mod corrupt_rows;
 mod directory;
 mod docs;
 mod documented_limits;
+mod export;
 mod graphql_cost;
 mod health;
 mod limits;

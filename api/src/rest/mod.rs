@@ -5,6 +5,8 @@ mod access_log;
 mod admin;
 mod auth;
 mod conversations;
+mod export;
+mod export_lines;
 mod paging;
 mod push;
 mod realtime;
@@ -35,6 +37,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(totp::remove_totp)
         .service(access_log::my_access_log)
         .service(access_log::search_access_log)
+        .service(export::export_mine)
+        .service(export::export_account)
         .service(therapists::list_therapists)
         .service(therapists::get_therapist)
         .service(admin::list_accounts)

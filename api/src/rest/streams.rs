@@ -11,6 +11,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
+use super::export_lines::ExportLine;
 use super::realtime::AccountPresence;
 use crate::shutdown::RECONNECT_AFTER_MS;
 use crate::views::{self, PresenceStatus};
@@ -313,5 +314,26 @@ impl ToSchema for TherapistExport {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         schemas.push((views::Therapist::name().into(), views::Therapist::schema()));
         <views::Therapist as ToSchema>::schemas(schemas);
+    }
+}
+
+/// The body of a personal data export.
+pub struct PersonalExport;
+
+impl PartialSchema for PersonalExport {
+    fn schema() -> RefOr<Schema> {
+        text_sequence(
+            "application/x-ndjson",
+            &ExportLine::name(),
+            "Newline-delimited JSON: one `ExportLine` per line, each ended by `\\n`; the \
+             last is `end`.",
+        )
+    }
+}
+
+impl ToSchema for PersonalExport {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((ExportLine::name().into(), ExportLine::schema()));
+        <ExportLine as ToSchema>::schemas(schemas);
     }
 }

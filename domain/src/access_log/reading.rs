@@ -1,8 +1,10 @@
 //! Reading the access log: a client's own view (who read their data, when, what and
 //! why), and the admins' search. Newest first, keyset-paged by the entry's id.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::entity::{self, Column};
@@ -145,10 +147,40 @@ impl AccessLog {
                 EntryPosition(row.id)
             })
             .await?;
-        let mut actors: Vec<Uuid> = page.items.iter().map(|row| row.actor_id).collect();
+        let names = self.actor_names(&page.items).await?;
+        page.try_map(|row| entry(row, &names))
+    }
+
+    /// Entries about `client` after the entry `after`, oldest first, at most `limit`:
+    /// the walk of an export.
+    pub(crate) async fn about(
+        &self,
+        client: Uuid,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<AccessEntry>, DomainError> {
+        let mut select = entity::Entity::find().filter(Column::ClientId.eq(client));
+        if let Some(after) = after {
+            select = select.filter(Column::Id.gt(after));
+        }
+        let rows = select
+            .order_by_asc(Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let names = self.actor_names(&rows).await?;
+        rows.into_iter().map(|row| entry(row, &names)).collect()
+    }
+
+    /// The display names of the readers of `rows`.
+    async fn actor_names(
+        &self,
+        rows: &[entity::Model],
+    ) -> Result<HashMap<Uuid, String>, DomainError> {
+        let mut actors: Vec<Uuid> = rows.iter().map(|row| row.actor_id).collect();
         actors.sort_unstable();
         actors.dedup();
-        let names: std::collections::HashMap<Uuid, String> = account::Entity::find()
+        Ok(account::Entity::find()
             .select_only()
             .column(account::Column::Id)
             .column(account::Column::DisplayName)
@@ -157,25 +189,26 @@ impl AccessLog {
             .all(&self.db)
             .await?
             .into_iter()
-            .collect();
-        page.try_map(|row| {
-            Ok(AccessEntry {
-                actor_name: names.get(&row.actor_id).cloned().unwrap_or_default(),
-                actor_role: Role::stored(&row.actor_role)?,
-                purpose: Purpose::stored(&row.purpose)?,
-                id: row.id,
-                client_id: row.client_id,
-                actor_id: row.actor_id,
-                resource_kind: row.resource_kind,
-                resource_id: row.resource_id,
-                door: row.door,
-                request_id: row.request_id,
-                first_at: row.first_at,
-                last_at: row.last_at,
-                count: row.count,
-            })
-        })
+            .collect())
     }
+}
+
+fn entry(row: entity::Model, names: &HashMap<Uuid, String>) -> Result<AccessEntry, DomainError> {
+    Ok(AccessEntry {
+        actor_name: names.get(&row.actor_id).cloned().unwrap_or_default(),
+        actor_role: Role::stored(&row.actor_role)?,
+        purpose: Purpose::stored(&row.purpose)?,
+        id: row.id,
+        client_id: row.client_id,
+        actor_id: row.actor_id,
+        resource_kind: row.resource_kind,
+        resource_id: row.resource_id,
+        door: row.door,
+        request_id: row.request_id,
+        first_at: row.first_at,
+        last_at: row.last_at,
+        count: row.count,
+    })
 }
 
 impl Purpose {

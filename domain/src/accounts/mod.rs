@@ -28,6 +28,7 @@ pub use token::TokenSettings;
 pub use totp::{SecondFactor, TotpEnrolment};
 
 use crate::DomainError;
+use crate::access_log::AccessLog;
 use crate::actor::{Actor, Role};
 use crate::cursor::CursorKey;
 use crate::database::Db;
@@ -139,6 +140,7 @@ pub struct AccountService {
     notices: Notices,
     hasher: Hasher,
     require_staff_totp: bool,
+    access_log: AccessLog,
 }
 
 impl std::fmt::Debug for AccountService {
@@ -148,9 +150,15 @@ impl std::fmt::Debug for AccountService {
 }
 
 impl AccountService {
-    /// The service over `db`; refuses settings it cannot honour (a refresh-token
-    /// lifetime too long to represent) instead of quietly using another.
-    pub fn new(db: Db, cursors: CursorKey, settings: AccountSettings) -> Result<Self, DomainError> {
+    /// The service over `db`, logging staff reads of clients' accounts in
+    /// `access_log`; refuses settings it cannot honour (a refresh-token lifetime too
+    /// long to represent) instead of quietly using another.
+    pub fn new(
+        db: Db,
+        cursors: CursorKey,
+        settings: AccountSettings,
+        access_log: AccessLog,
+    ) -> Result<Self, DomainError> {
         let refresh_ttl =
             chrono::Duration::from_std(settings.tokens.refresh_ttl).map_err(|_| {
                 DomainError::Validation("refresh token lifetime: too long to represent".into())
@@ -166,6 +174,7 @@ impl AccountService {
             notices: Notices::default(),
             hasher: Hasher::new(settings.hashing_concurrency),
             require_staff_totp: settings.require_staff_totp,
+            access_log,
         })
     }
 

@@ -13,6 +13,7 @@ use super::{
     account,
 };
 use crate::DomainError;
+use crate::access_log::{Purpose, Read, Resource};
 use crate::actor::{Actor, Role};
 use crate::audit;
 use crate::directory::{insert_profile, therapist_by_id};
@@ -37,7 +38,10 @@ impl AccountService {
         if id != actor.account_id {
             actor.require_staff("read another account")?;
         }
-        self.load(id).await
+        let account = self.load(id).await?;
+        self.log_reads(actor, std::slice::from_ref(&account))
+            .await?;
+        Ok(account)
     }
 
     /// Accounts matching `filter`, by email; support and admin only.
@@ -85,12 +89,28 @@ impl AccountService {
             limits: Self::ACCOUNT_PAGE,
         };
         let select = account::Entity::find().filter(condition);
-        pager
+        let page = pager
             .read(&self.db, select, keys, page, |row: &account::Model| {
                 AccountPosition(row.email.clone(), row.id)
             })
             .await?
-            .try_map(Account::try_from)
+            .try_map(Account::try_from)?;
+        self.log_reads(actor, &page.items).await?;
+        Ok(page)
+    }
+
+    /// Logs that staff read these clients' accounts through the support tools; an
+    /// error means they must not be answered.
+    async fn log_reads(&self, actor: &Actor, accounts: &[Account]) -> Result<(), DomainError> {
+        let reads = accounts
+            .iter()
+            .filter(|account| account.role == Role::Client)
+            .map(|account| Read {
+                client: account.id,
+                resource: Resource::Account(account.id),
+                purpose: Purpose::Support,
+            });
+        self.access_log.record(actor, reads).await
     }
 
     /// Disables or re-enables an account; support and admin only, audited. Support
