@@ -26,7 +26,7 @@ pub const UNSUPPORTED_SUBPROTOCOL: &str = "unsupported_subprotocol";
 pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";
 
 /// Every code and what it tells a client, in the order the README lists them.
-pub const TABLE: [(&str, &str); 31] = [
+pub const TABLE: [(&str, &str); 32] = [
     (
         NOT_FOUND,
         "no such resource, or one the caller may not know of (404)",
@@ -72,6 +72,10 @@ pub const TABLE: [(&str, &str); 31] = [
     (
         "conflict",
         "the request conflicts with what is stored, such as a taken email (409)",
+    ),
+    (
+        "legal_hold",
+        "the account is under a legal hold and cannot be erased until an admin releases it (409)",
     ),
     (
         "unauthenticated",
@@ -168,6 +172,7 @@ mod tests {
             DomainError::Validation(String::new()),
             DomainError::IdempotencyKeyReused,
             DomainError::Conflict(String::new()),
+            DomainError::LegalHold,
             DomainError::Unavailable,
             DomainError::Storage(sea_orm::DbErr::Custom(String::new())),
         ];

@@ -137,7 +137,7 @@ impl ResponseError for ApiError {
                     StatusCode::BAD_REQUEST
                 }
                 E::Validation(_) | E::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-                E::Conflict(_) => StatusCode::CONFLICT,
+                E::Conflict(_) | E::LegalHold => StatusCode::CONFLICT,
                 E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                 E::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },

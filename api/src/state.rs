@@ -49,14 +49,12 @@ impl AppState {
         let db = storage.db.clone();
         let access_log = AccessLog::new(db.clone(), cursor_key.clone(), access_log_coalesce);
         let push_service = PushService::new(db.clone(), push.clone());
+        let accounts =
+            AccountService::new(db.clone(), cursor_key.clone(), accounts, access_log.clone())?;
         Ok(Self {
+            privacy: PrivacyService::new(db.clone(), access_log.clone(), accounts.clone()),
+            accounts,
             directory: DirectoryService::new(db.clone(), cursor_key.clone()),
-            accounts: AccountService::new(
-                db.clone(),
-                cursor_key.clone(),
-                accounts,
-                access_log.clone(),
-            )?,
             audit: AuditService::new(db.clone(), cursor_key.clone()),
             chat: ChatService::new(
                 db.clone(),
@@ -65,7 +63,6 @@ impl AppState {
                 push.outbox(),
                 access_log.clone(),
             ),
-            privacy: PrivacyService::new(db.clone(), access_log.clone()),
             access_log,
             metrics: Metrics::new(
                 storage.clone(),

@@ -11,11 +11,13 @@ use uuid::Uuid;
 use crate::graphql::global_id::{global_id, message_global_id};
 
 mod access_log;
+mod privacy;
 mod push;
 mod sync;
 mod totp;
 
 pub use access_log::{AccessEntry, AccessPurpose};
+pub use privacy::Erasure;
 pub use push::{
     ApnsRegistration, FcmRegistration, NotificationSettings, PushSubscription, WebPushSubscription,
 };
@@ -80,6 +82,10 @@ pub struct Account {
     /// The directory profile of a therapist account.
     pub therapist_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// Records kept for a legal duty: the account cannot be erased while set.
+    pub legal_hold: bool,
+    /// When the account was erased: its email and name are a pseudonym since.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl From<domain::accounts::Account> for Account {
@@ -93,6 +99,8 @@ impl From<domain::accounts::Account> for Account {
             disabled: a.disabled,
             therapist_id: a.therapist_id,
             created_at: a.created_at,
+            legal_hold: a.legal_hold,
+            erased_at: a.erased_at,
         }
     }
 }
@@ -114,6 +122,8 @@ pub struct AuditEntry {
     pub target_id: Uuid,
     pub request_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Why, for actions that need a reason (erasure, legal hold).
+    pub reason: Option<String>,
 }
 
 impl From<domain::audit::AuditEntry> for AuditEntry {
@@ -127,6 +137,7 @@ impl From<domain::audit::AuditEntry> for AuditEntry {
             target_id: e.target_id,
             request_id: e.request_id,
             created_at: e.created_at,
+            reason: e.reason,
         }
     }
 }

@@ -26,6 +26,8 @@ pub mod entry {
         pub target_id: Uuid,
         pub request_id: Option<String>,
         pub created_at: DateTimeUtc,
+        /// Why, when the action needs one given (erasure, legal hold).
+        pub reason: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -44,6 +46,8 @@ pub struct AuditEntry {
     pub target_id: Uuid,
     pub request_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Why, when the action needs one given (erasure, legal hold).
+    pub reason: Option<String>,
 }
 
 /// Records `actor` doing `action` to the `target_type` with `target_id`, on `conn`
@@ -55,6 +59,18 @@ pub(crate) async fn record(
     target_type: &str,
     target_id: Uuid,
 ) -> Result<(), DomainError> {
+    record_because(conn, actor, action, target_type, target_id, None).await
+}
+
+/// [`record`] with the reason the actor gave.
+pub(crate) async fn record_because(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    target_type: &str,
+    target_id: Uuid,
+    reason: Option<&str>,
+) -> Result<(), DomainError> {
     entry::Entity::insert(entry::ActiveModel {
         id: Set(Uuid::now_v7()),
         actor_id: Set(actor.account_id),
@@ -63,6 +79,7 @@ pub(crate) async fn record(
         target_id: Set(target_id),
         request_id: Set(actor.request_id.clone()),
         created_at: Set(crate::clock::now()),
+        reason: Set(reason.map(str::to_owned)),
     })
     .exec_without_returning(conn)
     .await?;
@@ -149,6 +166,7 @@ impl From<entry::Model> for AuditEntry {
             target_id: row.target_id,
             request_id: row.request_id,
             created_at: row.created_at,
+            reason: row.reason,
         }
     }
 }

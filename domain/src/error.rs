@@ -59,6 +59,9 @@ pub enum DomainError {
     /// The request conflicts with what is stored (a duplicate, a changed idempotency key).
     #[error("{0}")]
     Conflict(String),
+    /// A legal hold keeps the account's records: it cannot be erased until released.
+    #[error("a legal hold keeps this account's records: release the hold before erasing")]
+    LegalHold,
     /// The database could not be reached in time; the caller may retry.
     #[error("the service is temporarily unavailable")]
     Unavailable,
@@ -84,6 +87,7 @@ impl DomainError {
             Self::Validation(_) => "validation_failed",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::Conflict(_) => "conflict",
+            Self::LegalHold => "legal_hold",
             Self::Unavailable => "unavailable",
             Self::Storage(_) => "internal",
         }

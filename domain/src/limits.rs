@@ -59,6 +59,9 @@ pub const MESSAGE_BODY: Length = Length {
 /// The client's idempotency key of a message (printable ASCII).
 pub const CLIENT_MSG_ID: Length = Length { min: 1, max: 64 };
 
+/// The reason an admin gives for an erasure or a legal hold.
+pub const REASON: Length = Length { min: 1, max: 500 };
+
 /// Members of one conversation (a care team and a client).
 pub const MAX_MEMBERS: usize = 20;
 

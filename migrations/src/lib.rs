@@ -14,6 +14,7 @@ mod m20261203_000004_create_push;
 mod m20261204_000005_create_sync_feed;
 mod m20261204_000006_create_totp;
 mod m20261204_000007_create_access_log;
+mod m20261205_000008_add_erasure;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000005_create_sync_feed::Migration),
             Box::new(m20261204_000006_create_totp::Migration),
             Box::new(m20261204_000007_create_access_log::Migration),
+            Box::new(m20261205_000008_add_erasure::Migration),
         ]
     }
 }

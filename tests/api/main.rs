@@ -18,6 +18,7 @@ mod corrupt_rows;
 mod directory;
 mod docs;
 mod documented_limits;
+mod erasure;
 mod export;
 mod graphql_cost;
 mod health;

@@ -12,6 +12,7 @@ mod directory;
 mod feed;
 pub(crate) mod global_id;
 mod limits;
+mod privacy;
 mod push;
 mod realtime;
 mod relay;
@@ -53,6 +54,7 @@ pub struct MutationRoot(
     accounts::AccountMutation,
     admin::AdminMutation,
     chat::ChatMutation,
+    privacy::PrivacyMutation,
     push::PushMutation,
     realtime::RealtimeMutation,
     totp::TotpMutation,

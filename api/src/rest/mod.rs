@@ -5,6 +5,7 @@ mod access_log;
 mod admin;
 mod auth;
 mod conversations;
+mod erasure;
 mod export;
 mod export_lines;
 mod paging;
@@ -39,6 +40,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(access_log::search_access_log)
         .service(export::export_mine)
         .service(export::export_account)
+        .service(erasure::erase_account)
+        .service(erasure::set_legal_hold)
         .service(therapists::list_therapists)
         .service(therapists::get_therapist)
         .service(admin::list_accounts)

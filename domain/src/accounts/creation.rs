@@ -74,6 +74,8 @@ async fn account_row(
         therapist_id: Set(therapist_id),
         created_at: Set(now),
         updated_at: Set(now),
+        legal_hold: Set(false),
+        erased_at: Set(None),
     };
     Ok((id, row))
 }

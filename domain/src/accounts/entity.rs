@@ -17,6 +17,10 @@ pub mod account {
         pub therapist_id: Option<Uuid>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// Records kept for a legal duty: erasure is refused while set.
+        pub legal_hold: bool,
+        /// When the account was erased (its person replaced by a pseudonym).
+        pub erased_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

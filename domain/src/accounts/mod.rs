@@ -5,6 +5,7 @@
 mod authentication;
 mod creation;
 mod entity;
+mod forget;
 pub(crate) mod password;
 mod session;
 mod sign_in;
@@ -22,6 +23,7 @@ use uuid::Uuid;
 
 pub use creation::create_account;
 pub use entity::{account, refresh_token};
+pub(crate) use forget::forget_credentials;
 pub use session::{Credentials, SessionEnd};
 pub use throttle::ThrottleSettings;
 pub use token::TokenSettings;
@@ -49,6 +51,10 @@ pub struct Account {
     pub disabled: bool,
     pub therapist_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// Records kept for a legal duty: erasure is refused while set.
+    pub legal_hold: bool,
+    /// When the account was erased; its email and name are then a pseudonym.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<account::Model> for Account {
@@ -63,6 +69,8 @@ impl TryFrom<account::Model> for Account {
             disabled: row.disabled,
             therapist_id: row.therapist_id,
             created_at: row.created_at,
+            legal_hold: row.legal_hold,
+            erased_at: row.erased_at,
         })
     }
 }

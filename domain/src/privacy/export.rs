@@ -68,11 +68,7 @@ impl PrivacyService {
         if person != actor.account_id {
             actor.require_admin("export another person's data")?;
         }
-        let account = account::Entity::find_by_id(person)
-            .one(&self.db)
-            .await?
-            .ok_or(DomainError::NotFound { entity: "account" })
-            .and_then(Account::try_from)?;
+        let account = self.person(person).await?;
         let read = Read {
             client: person,
             resource: Resource::Export(Uuid::now_v7()),

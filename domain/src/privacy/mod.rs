@@ -1,28 +1,49 @@
 //! A person's rights over the data held about them (GDPR): a copy of all of it
-//! (Art. 15, [`export`]). Who may ask and what is logged is decided here, for every
-//! door alike.
+//! (Art. 15, [`export`]) and its erasure (Art. 17, [`erasure`]), which a legal hold
+//! can forbid. Who may ask and what is logged is decided here, for every door alike.
 
+mod erasure;
 mod export;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use erasure::Erasure;
 pub use export::ExportItem;
 
+use sea_orm::EntityTrait;
+
+use crate::DomainError;
 use crate::access_log::AccessLog;
+use crate::accounts::{Account, AccountService, account};
 use crate::actor::Role;
 use crate::database::Db;
 
-/// Exports what is held about a person.
+/// Exports and erases what is held about a person.
 #[derive(Debug, Clone)]
 pub struct PrivacyService {
     db: Db,
     access_log: AccessLog,
+    /// To sign an erased person out everywhere.
+    accounts: AccountService,
 }
 
 impl PrivacyService {
-    pub fn new(db: Db, access_log: AccessLog) -> Self {
-        Self { db, access_log }
+    pub fn new(db: Db, access_log: AccessLog, accounts: AccountService) -> Self {
+        Self {
+            db,
+            access_log,
+            accounts,
+        }
+    }
+
+    /// The account of `person`; `not_found` when there is none.
+    async fn person(&self, person: Uuid) -> Result<Account, DomainError> {
+        account::Entity::find_by_id(person)
+            .one(&self.db)
+            .await?
+            .ok_or(DomainError::NotFound { entity: "account" })
+            .and_then(Account::try_from)
     }
 }
 

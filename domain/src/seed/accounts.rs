@@ -36,6 +36,8 @@ pub(super) async fn seed_accounts(
                 therapist_id: Set(*therapist_id),
                 created_at: Set(now),
                 updated_at: Set(now),
+                legal_hold: Set(false),
+                erased_at: Set(None),
             }
         })
         .collect();

@@ -245,3 +245,20 @@ fn otpauth_uri(secret: &str, email: &str) -> String {
         .append_pair("period", &code::STEP_SECS.to_string());
     uri.into()
 }
+
+/// Deletes `account`'s second factor and recovery codes, on `conn` (erasure's
+/// transaction).
+pub(crate) async fn forget(
+    conn: &impl sea_orm::ConnectionTrait,
+    account: Uuid,
+) -> Result<(), DomainError> {
+    secret::Entity::delete_many()
+        .filter(secret::Column::AccountId.eq(account))
+        .exec(conn)
+        .await?;
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::AccountId.eq(account))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
