@@ -348,3 +348,50 @@ async fn erasure_leaves_no_trace_and_keeps_the_others_history_whole(backend: Bac
     assert_eq!(erase_entry["target_id"], person.as_str());
 }
 on_every_backend!(erasure_leaves_no_trace_and_keeps_the_others_history_whole);
+
+async fn an_erased_therapist_leaves_the_directory(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.token_for(Role::Admin).await;
+    let mark = uuid::Uuid::new_v4().simple().to_string();
+    let (name, bio) = (format!("Dr. {mark}"), format!("bio-{mark}"));
+    let created = app
+        .post_json(
+            "/v1/admin/therapists",
+            &json!({
+                "email": format!("t-{mark}@example.org"), "password": "initial password 1",
+                "display_name": name, "bio": bio, "specialties": ["anxiety"],
+                "languages": ["en"], "city": "Utrecht", "country": "nl",
+                "accepting": "accepting", "offers_online": true, "offers_in_person": false
+            }),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("json");
+    let account = created["account"]["id"].as_str().expect("an id");
+    let profile = format!(
+        "/v1/therapists/{}",
+        created["therapist"]["id"].as_str().expect("an id")
+    );
+    assert_eq!(app.get_as(&profile, Some(&admin)).await.status(), 200);
+
+    let erased = erase(
+        &app,
+        &admin,
+        account,
+        json!({ "reason": "left the practice" }),
+    )
+    .await;
+    assert_eq!(erased.status(), 200);
+    let erased: Value = erased.json().await.expect("json");
+    assert!(erased["account"]["therapist_id"].is_null(), "{erased}");
+    assert_problem(app.get_as(&profile, Some(&admin)).await, 404, "not_found").await;
+    for needle in [name.as_str(), bio.as_str(), mark.as_str()] {
+        assert_eq!(
+            traces_of(&app.storage.db, needle).await,
+            Vec::<String>::new(),
+            "{needle}"
+        );
+    }
+}
+on_every_backend!(an_erased_therapist_leaves_the_directory);
