@@ -17,6 +17,28 @@ build() {
   cargo build --release --locked --bin portal --bin portal-bench >&2
 }
 
+# build_at REV: a release portal of commit REV, built in a git worktree over the same
+# target directory (the dependencies are shared) and kept as
+# target/bench-at/<commit>/portal; prints that path. Run it before `build`: it drops
+# the workspace crates' release artifacts after (same names and versions as this
+# tree's, and cargo once took the worktree's for this tree's).
+build_at() {
+  local rev tree bin
+  rev=$(git rev-parse "$1")
+  bin=target/bench-at/$rev/portal
+  if [ ! -x "$bin" ]; then
+    echo "building $rev..." >&2
+    tree=$(mktemp -d)
+    git worktree add --detach "$tree" "$rev" >&2
+    CARGO_TARGET_DIR="$PWD/target" cargo build --release --locked --manifest-path "$tree/Cargo.toml" --bin portal >&2
+    mkdir -p "$(dirname "$bin")"
+    cp target/release/portal "$bin"
+    git worktree remove --force "$tree"
+    cargo clean --release -p api -p domain -p migrations -p bench >&2
+  fi
+  echo "$bin"
+}
+
 # create_db NAME: a PostgreSQL database for this benchmark (kept between runs, so the
 # expensive seeding happens once).
 create_db() {

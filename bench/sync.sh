@@ -13,23 +13,7 @@ ROUNDS=${2:-3}
 FEED=migrations/src/m20261204_000005_create_sync_feed.rs
 BEFORE=${BEFORE:-$(git log --diff-filter=A --format=%H -- "$FEED" | tail -n1)~1}
 BEFORE_REV=$(git rev-parse "$BEFORE")
-BEFORE_BIN=target/bench-before/portal
-
-# The build before the feed, in a worktree over the same target directory (the
-# dependencies are shared); its binary is kept beside.
-if [ "$(cat target/bench-before/rev 2>/dev/null)" != "$BEFORE_REV" ]; then
-  echo "building $BEFORE_REV, before the feed..." >&2
-  tree=$(mktemp -d)
-  git worktree add --detach "$tree" "$BEFORE_REV" >&2
-  CARGO_TARGET_DIR="$PWD/target" cargo build --release --locked --manifest-path "$tree/Cargo.toml" --bin portal >&2
-  mkdir -p target/bench-before
-  cp target/release/portal "$BEFORE_BIN"
-  echo "$BEFORE_REV" >target/bench-before/rev
-  git worktree remove --force "$tree"
-  # The worktree's crates share names and versions with this tree's: drop their
-  # release artifacts, so that the build below cannot take them for its own.
-  cargo clean --release -p api -p domain -p migrations -p bench >&2
-fi
+BEFORE_BIN=$(build_at "$BEFORE_REV")
 build
 
 URL=$(create_db portal_bench_sync)
