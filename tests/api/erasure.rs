@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::conversing::{delete, edit, send, start};
 use crate::helpers::{Backend, TestApp, assert_problem};
 use crate::push::{browser_subscription, register, unique_endpoint};
-use crate::realtime::Sse;
+use crate::realtime::{Sse, ws_next, ws_signed_in};
 
 /// Every (table, column) of text, from the backend's own catalogue.
 async fn text_columns(db: &impl ConnectionTrait) -> Vec<(String, String)> {
@@ -161,6 +161,7 @@ async fn erasure_leaves_no_trace_and_keeps_the_others_history_whole(backend: Bac
         200
     );
     let mut stream = Sse::open(&app.address, &token, None).await;
+    let mut socket = ws_signed_in(&app.address, &token).await;
     assert!(
         !traces_of(&app.storage.db, &canary).await.is_empty(),
         "the scan finds what is there"
@@ -238,6 +239,13 @@ async fn erasure_leaves_no_trace_and_keeps_the_others_history_whole(backend: Bac
     let (ended, _) = stream.next_named("reauthenticate").await;
     assert_eq!(ended["reason"], "revoked");
     assert!(stream.ended().await, "the stream ends after reauthenticate");
+    let closed = loop {
+        let message = ws_next(&mut socket).await;
+        if let Some(code) = message.get("close") {
+            break code.clone();
+        }
+    };
+    assert_eq!(closed, 4403, "the WebSocket closes as for a revoked token");
     assert_problem(
         app.get_as("/v1/me", Some(&token)).await,
         401,
