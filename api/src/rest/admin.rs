@@ -5,7 +5,6 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use domain::accounts::{AccountFilter, NewTherapistAccount};
 use domain::directory::{NewProfile, ProfilePatch};
-use futures_util::StreamExt;
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -304,17 +303,5 @@ pub async fn export_therapists(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let batches = state.directory.export(&actor)?;
-    let body = batches.map(|batch| {
-        let batch = batch.map_err(ApiError::from)?;
-        let mut lines = Vec::with_capacity(batch.len() * 512);
-        for therapist in batch {
-            serde_json::to_writer(&mut lines, &views::Therapist::from(therapist))
-                .map_err(|_| ApiError::from(domain::DomainError::Unavailable))?;
-            lines.push(b'\n');
-        }
-        Ok::<_, ApiError>(web::Bytes::from(lines))
-    });
-    Ok(super::validators::uncompressed(&mut HttpResponse::Ok())
-        .content_type("application/x-ndjson")
-        .streaming(body))
+    Ok(super::export::ndjson::<_, views::Therapist>(batches))
 }

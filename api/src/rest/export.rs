@@ -34,7 +34,7 @@ pub async fn export_mine(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let lines = state.privacy.export(&actor, actor.account_id).await?;
-    Ok(ndjson(lines))
+    Ok(ndjson::<_, ExportLine>(lines))
 }
 
 /// Export a person's data
@@ -60,18 +60,19 @@ pub async fn export_account(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let lines = state.privacy.export(&actor, id.into_inner()).await?;
-    Ok(ndjson(lines))
+    Ok(ndjson::<_, ExportLine>(lines))
 }
 
-/// The streamed answer: each batch of items written as its lines.
-fn ndjson(
-    batches: impl Stream<Item = Result<Vec<domain::privacy::ExportItem>, domain::DomainError>> + 'static,
+/// A streamed NDJSON answer: each batch of domain items written as lines of their
+/// view `L` (this export's and the directory export's).
+pub(super) fn ndjson<T, L: serde::Serialize + From<T>>(
+    batches: impl Stream<Item = Result<Vec<T>, domain::DomainError>> + 'static,
 ) -> HttpResponse {
     let body = batches.map(|batch| {
         let batch = batch.map_err(ApiError::from)?;
         let mut lines = Vec::with_capacity(batch.len() * 256);
         for item in batch {
-            serde_json::to_writer(&mut lines, &ExportLine::from(item))
+            serde_json::to_writer(&mut lines, &L::from(item))
                 .map_err(|_| ApiError::from(domain::DomainError::Unavailable))?;
             lines.push(b'\n');
         }
