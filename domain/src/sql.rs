@@ -1,8 +1,7 @@
-//! SQL shared by every list: continuing a keyset walk past a cursor, a prefix match
-//! that an index can serve, and one aggregate each backend spells its own way.
+//! SQL shared by every list: continuing a keyset walk past a cursor, and a prefix
+//! match that an index can serve.
 
-use sea_orm::sea_query::{Expr, Func, IntoColumnRef};
-use sea_orm::{ColumnTrait, Condition, DbBackend, Value};
+use sea_orm::{ColumnTrait, Condition, Value};
 
 /// Rows past `(sort, id)` when walking the order `(sort, id)` ascending
 /// (`ascending = true`) or descending; with `inclusive`, the row at `(sort, id)` too.
@@ -55,19 +54,4 @@ pub(crate) fn starts_with<C: ColumnTrait>(column: C, prefix: &str) -> Condition 
     Condition::all()
         .add(column.gte(prefix))
         .add(column.lt(upper))
-}
-
-/// The values of `column` in a group joined by commas into one string, in no
-/// particular order; NULL for an empty group. The comma is written into the SQL, not
-/// bound, so that the statement keeps no parameters of its own.
-pub(crate) fn comma_joined(backend: DbBackend, column: impl IntoColumnRef) -> Expr {
-    let column = Expr::col(column);
-    match backend {
-        DbBackend::Postgres => Func::cust("string_agg")
-            .arg(column)
-            .arg(Expr::cust("','"))
-            .into(),
-        // MySQL, MariaDB and SQLite join with commas by default.
-        _ => Func::cust("group_concat").arg(column).into(),
-    }
 }

@@ -15,6 +15,7 @@ mod m20261204_000005_create_sync_feed;
 mod m20261204_000006_create_totp;
 mod m20261204_000007_create_access_log;
 mod m20261205_000008_add_erasure;
+mod m20261205_000009_therapist_tags_on_row;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_create_totp::Migration),
             Box::new(m20261204_000007_create_access_log::Migration),
             Box::new(m20261205_000008_add_erasure::Migration),
+            Box::new(m20261205_000009_therapist_tags_on_row::Migration),
         ]
     }
 }

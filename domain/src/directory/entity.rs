@@ -40,6 +40,11 @@ pub mod therapist {
         pub offers_in_person: bool,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// The specialties as a page shows them: sorted, joined by commas, written
+        /// with the tag rows (`super::tag_list`), so a page reads no tag table.
+        pub specialty_list: String,
+        /// The languages, kept like `specialty_list`.
+        pub language_list: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,14 +4,11 @@
 mod entity;
 mod filter;
 mod profile;
+pub(crate) mod tag_list;
 
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryResult, QuerySelect, Select, Value,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Value};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -25,7 +22,6 @@ use crate::actor::Actor;
 use crate::cursor::CursorKey;
 use crate::database::Db;
 use crate::page::{Keyset, LIST_LIMITS, Page, PageArgs, PageLimits, PageRequest, Pager, Position};
-use crate::sql::comma_joined;
 use filter::CheckedFilter;
 
 /// Therapists per keyset batch of the export.
@@ -49,39 +45,15 @@ pub struct Therapist {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A therapist row with its specialties and languages, each list folded into one
-/// column by the same statement (see `with_tags`).
-#[derive(Debug)]
-struct TherapistRow {
-    therapist: therapist::Model,
-    specialties: Option<String>,
-    languages: Option<String>,
-}
-
-impl FromQueryResult for TherapistRow {
-    fn from_query_result(row: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
-        Ok(Self {
-            therapist: therapist::Model::from_query_result(row, prefix)?,
-            specialties: row.try_get(prefix, "specialties")?,
-            languages: row.try_get(prefix, "languages")?,
-        })
-    }
-}
-
-impl TryFrom<TherapistRow> for Therapist {
+impl TryFrom<therapist::Model> for Therapist {
     type Error = DomainError;
 
-    fn try_from(row: TherapistRow) -> Result<Self, DomainError> {
-        let TherapistRow {
-            therapist: row,
-            specialties,
-            languages,
-        } = row;
+    fn try_from(row: therapist::Model) -> Result<Self, DomainError> {
         let accepting = Accepting::parse(&row.accepting)
             .ok_or_else(|| DomainError::corrupt("therapists.accepting", &row.accepting))?;
         Ok(Self {
-            specialties: split_tags(specialties),
-            languages: split_tags(languages),
+            specialties: tag_list::split(&row.specialty_list),
+            languages: tag_list::split(&row.language_list),
             accepting,
             id: row.id,
             display_name: row.display_name,
@@ -95,20 +67,6 @@ impl TryFrom<TherapistRow> for Therapist {
             updated_at: row.updated_at,
         })
     }
-}
-
-/// A folded tag list back as a sorted list. Tags are slugs (`filter::code`): none
-/// contains the comma that joins them.
-fn split_tags(folded: Option<String>) -> Vec<String> {
-    let mut tags: Vec<String> = folded
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .filter(|tag| !tag.is_empty())
-        .map(str::to_owned)
-        .collect();
-    tags.sort_unstable();
-    tags
 }
 
 /// Where a cursor points: the sort value of its row and the row's id.
@@ -164,17 +122,14 @@ impl DirectoryService {
             scope: &scope,
             limits: Self::PAGE,
         };
-        let select = with_tags(
-            self.db.get_database_backend(),
-            therapist::Entity::find().filter(filter.condition()),
-        );
+        let select = therapist::Entity::find().filter(filter.condition());
         pager
             .read_checked(
                 &self.db,
                 select,
                 keyset(order),
                 request,
-                |row: &TherapistRow| position_of(&row.therapist, order),
+                |row: &therapist::Model| position_of(row, order),
             )
             .await?
             .try_map(Therapist::try_from)
@@ -239,50 +194,13 @@ pub(crate) async fn therapist_by_id(
     conn: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<Therapist, DomainError> {
-    let row = with_tags(
-        conn.get_database_backend(),
-        therapist::Entity::find_by_id(id),
-    )
-    .into_model::<TherapistRow>()
-    .one(conn)
-    .await?
-    .ok_or(DomainError::NotFound {
-        entity: "therapist",
-    })?;
-    row.try_into()
-}
-
-/// `select` with each row's specialties and languages as two more columns, lists
-/// folded by correlated subqueries on the tag tables' primary keys: a page and its
-/// tags are one statement, read from one snapshot.
-fn with_tags(backend: DbBackend, select: Select<therapist::Entity>) -> Select<therapist::Entity> {
-    use {language::Column as L, specialty::Column as S};
-    select
-        .expr_as(
-            tags_of_row::<specialty::Entity>(backend, S::TherapistId, S::Specialty),
-            "specialties",
-        )
-        .expr_as(
-            tags_of_row::<language::Entity>(backend, L::TherapistId, L::Language),
-            "languages",
-        )
-}
-
-/// The `tag` values of tag table `E` for the therapist of the outer row, joined.
-fn tags_of_row<E: EntityTrait>(
-    backend: DbBackend,
-    therapist_id: E::Column,
-    tag: E::Column,
-) -> Expr {
-    let tags = Query::select()
-        .expr(comma_joined(backend, tag))
-        .from(E::default())
-        .and_where(
-            Expr::col((E::default(), therapist_id))
-                .equals((therapist::Entity, therapist::Column::Id)),
-        )
-        .to_owned();
-    Expr::SubQuery(None, Box::new(tags.into()))
+    therapist::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(DomainError::NotFound {
+            entity: "therapist",
+        })?
+        .try_into()
 }
 
 /// The keyset of `order`.

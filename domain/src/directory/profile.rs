@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::entity::{language, organisation, specialty, therapist};
 use super::filter::{code, country};
-use super::{Accepting, DirectoryService, Therapist};
+use super::{Accepting, DirectoryService, Therapist, tag_list};
 use crate::DomainError;
 use crate::actor::Actor;
 use crate::audit;
@@ -161,7 +161,8 @@ pub(crate) async fn insert_profile(
     Ok(id)
 }
 
-/// The columns a profile sets, for an insert or an update of row `id`.
+/// The columns a profile sets, for an insert or an update of row `id`. The tag lists
+/// are copies of what `replace_tags` writes in the same transaction.
 fn profile_row(id: Uuid, profile: NewProfile) -> therapist::ActiveModel {
     therapist::ActiveModel {
         id: Set(id),
@@ -175,6 +176,8 @@ fn profile_row(id: Uuid, profile: NewProfile) -> therapist::ActiveModel {
         accepting: Set(profile.accepting.as_str().to_owned()),
         offers_online: Set(profile.offers_online),
         offers_in_person: Set(profile.offers_in_person),
+        specialty_list: Set(tag_list::joined(&profile.specialties)),
+        language_list: Set(tag_list::joined(&profile.languages)),
         ..Default::default()
     }
 }

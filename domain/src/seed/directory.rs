@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::DomainError;
 use crate::database::Db;
-use crate::directory::{Accepting, language, organisation, specialty, therapist};
+use crate::directory::{Accepting, language, organisation, specialty, tag_list, therapist};
 
 /// Rows per INSERT: far below every backend's bound-parameter limit.
 use super::{BATCH, Dice, epoch};
@@ -188,6 +188,8 @@ fn synthetic_therapist(
         offers_in_person: Set(offers_in_person),
         created_at: Set(created_at),
         updated_at: Set(created_at),
+        specialty_list: Set(tag_list::joined(&tags)),
+        language_list: Set(tag_list::joined(&langs)),
     };
     let tags = tags
         .into_iter()

@@ -2,6 +2,7 @@
 //! declared order, both ways, through REST and GraphQL; bad paging is a clear 400.
 
 mod export;
+mod tags_on_row;
 
 use std::collections::HashSet;
 
@@ -252,6 +253,8 @@ async fn insert_therapist(app: &TestApp, name: &str) -> Uuid {
         offers_in_person: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
+        specialty_list: Set(String::new()),
+        language_list: Set(String::new()),
     })
     .exec(&app.storage.db)
     .await
