@@ -98,6 +98,14 @@ cpu_ticks() {
   done
   echo "$total"
 }
+# postgres_ticks: CPU of the whole PostgreSQL server in clock ticks: its live
+# processes, plus what the postmaster has reaped from backends that ended (a pgbench
+# run's connections end with it, and their time leaves the live processes' sum).
+postgres_ticks() {
+  local postmaster
+  postmaster=$(pgrep -o -x postgres)
+  echo $(( $(cpu_ticks $(pgrep -x postgres)) + $(awk '{print $16 + $17}' "/proc/$postmaster/stat") ))
+}
 # ticks_ms_per TICKS N: milliseconds of CPU per item.
 ticks_ms_per() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t * 1000 / hz / n }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
