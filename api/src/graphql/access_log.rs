@@ -34,7 +34,7 @@ impl AccessLogQuery {
         before: Option<String>,
     ) -> Result<Connection<views::AccessEntry>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(first, after, last, before);
+        let page = connection_page(ctx, first, after, last, before);
         let page = state
             .access_log
             .mine(actor(ctx)?, from, to, page)
@@ -69,7 +69,7 @@ impl AccessLogQuery {
             from,
             to,
         };
-        let page = connection_page(first, after, last, before);
+        let page = connection_page(ctx, first, after, last, before);
         let page = state
             .access_log
             .search(actor(ctx)?, filter, page)

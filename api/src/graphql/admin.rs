@@ -75,7 +75,7 @@ impl AdminQuery {
         filter: Option<AccountFilterInput>,
     ) -> Result<Connection<views::Account>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(first, after, last, before);
+        let page = connection_page(ctx, first, after, last, before);
         let filter = filter.unwrap_or_default();
         let filter = AccountFilter {
             role: filter.role.map(Into::into),
@@ -100,7 +100,7 @@ impl AdminQuery {
         before: Option<String>,
     ) -> Result<Connection<views::AuditEntry>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(first, after, last, before);
+        let page = connection_page(ctx, first, after, last, before);
         let page = state
             .audit
             .list(actor(ctx)?, page)

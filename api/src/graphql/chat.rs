@@ -26,7 +26,7 @@ impl views::Conversation {
         before: Option<String>,
     ) -> Result<Connection<views::Message>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(first, after, last, before);
+        let page = connection_page(ctx, first, after, last, before);
         let page = state
             .chat
             .messages_page(actor(ctx)?, self.uuid, page)
@@ -84,7 +84,7 @@ impl ChatQuery {
         before: Option<String>,
     ) -> Result<Connection<views::Conversation>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(first, after, last, before);
+        let page = connection_page(ctx, first, after, last, before);
         let page = state
             .chat
             .list(actor(ctx)?, page)

@@ -99,7 +99,7 @@ impl DirectoryQuery {
         order_by: Option<TherapistOrderBy>,
     ) -> Result<Connection<views::Therapist, TherapistConnectionFields>> {
         let state = ctx.data::<AppState>()?;
-        let page = connection_page(first, after, last, before);
+        let page = connection_page(ctx, first, after, last, before);
         let filter: TherapistFilter = filter.unwrap_or_default().into();
         let order = TherapistOrder::from(order_by.unwrap_or_default());
         let page = state

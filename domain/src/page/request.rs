@@ -62,6 +62,9 @@ pub enum PageArgs {
         after: Option<String>,
         last: Option<i64>,
         before: Option<String>,
+        /// Whether every item needs its own cursor (the client selected the edges'
+        /// cursors), not just the first and the last (for `pageInfo`).
+        each_cursor: bool,
     },
 }
 
@@ -90,7 +93,11 @@ impl PageArgs {
                 after,
                 last,
                 before,
-            } => connection(limits, first, after, last, before),
+                each_cursor,
+            } => Ok(PageRequest {
+                each_cursor,
+                ..connection(limits, first, after, last, before)?
+            }),
         }
     }
 }
@@ -174,7 +181,7 @@ fn connection(
         limit,
         direction,
         cursor,
-        each_cursor: true,
+        each_cursor: false,
     })
 }
 

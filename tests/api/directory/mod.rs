@@ -516,3 +516,68 @@ async fn an_empty_connection_has_null_cursors(backend: Backend) {
     );
 }
 on_every_backend!(an_empty_connection_has_null_cursors);
+
+const NODES_ONLY: &str = r#"
+query Nodes($first: Int, $after: String, $last: Int, $before: String) {
+  therapists(first: $first, after: $after, last: $last, before: $before) {
+    nodes { uuid }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"#;
+
+fn node_ids(connection: &Value) -> Vec<String> {
+    connection["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["uuid"].as_str().expect("a uuid").to_owned())
+        .collect()
+}
+
+async fn cursors_are_signed_for_what_the_query_selects(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.seed_therapists(12).await;
+    let expected = expected_name_order(&app).await;
+
+    // Without `edges { cursor }` the page still has both ends' cursors, and they page.
+    let mut forward = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app
+            .graphql(NODES_ONLY, json!({ "first": 5, "after": after }))
+            .await;
+        let page = &body["data"]["therapists"];
+        assert!(body["errors"].is_null(), "{body}");
+        forward.extend(node_ids(page));
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+        assert!(after.as_str().is_some_and(|c| !c.is_empty()));
+    }
+    assert_eq!(forward, expected);
+    let body = app.graphql(NODES_ONLY, json!({ "last": 5 })).await;
+    let start = body["data"]["therapists"]["pageInfo"]["startCursor"].clone();
+    let body = app
+        .graphql(NODES_ONLY, json!({ "last": 5, "before": start }))
+        .await;
+    assert_eq!(node_ids(&body["data"]["therapists"]), expected[2..7]);
+
+    // With `edges { cursor }`, each edge's cursor continues from its own item.
+    let page = connection(&app, json!({ "first": 6 })).await;
+    let cursors: Vec<&str> = page["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| edge["cursor"].as_str().expect("a cursor"))
+        .collect();
+    for (index, cursor) in cursors.iter().enumerate() {
+        let next = connection(&app, json!({ "first": 1, "after": cursor })).await;
+        assert_eq!(
+            edge_ids(&next),
+            expected[index + 1..index + 2],
+            "edge {index}"
+        );
+    }
+}
+on_every_backend!(cursors_are_signed_for_what_the_query_selects);
