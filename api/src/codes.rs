@@ -15,6 +15,8 @@ pub const RATE_LIMITED: &str = "rate_limited";
 pub const UNAVAILABLE: &str = "unavailable";
 pub const INTERNAL: &str = "internal";
 pub const INVALID_QUERY: &str = "invalid_query";
+/// Apollo's spelling, which its persisted-query clients match on.
+pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
 pub const QUERY_TOO_DEEP: &str = "query_too_deep";
 pub const QUERY_TOO_COMPLEX: &str = "query_too_complex";
 pub const TOO_MANY_ALIASES: &str = "too_many_aliases";
@@ -26,7 +28,7 @@ pub const UNSUPPORTED_SUBPROTOCOL: &str = "unsupported_subprotocol";
 pub const ORIGIN_NOT_ALLOWED: &str = "origin_not_allowed";
 
 /// Every code and what it tells a client, in the order the README lists them.
-pub const TABLE: [(&str, &str); 32] = [
+pub const TABLE: [(&str, &str); 33] = [
     (
         NOT_FOUND,
         "no such resource, or one the caller may not know of (404)",
@@ -108,7 +110,11 @@ pub const TABLE: [(&str, &str); 32] = [
     ),
     (
         INVALID_QUERY,
-        "the GraphQL document does not parse or does not validate",
+        "the GraphQL document does not parse or does not validate, or a persisted query's `sha256Hash` does not match its text",
+    ),
+    (
+        PERSISTED_QUERY_NOT_FOUND,
+        "this node does not know the persisted query's `sha256Hash`: send it again with its text (Apollo's automatic persisted queries)",
     ),
     (QUERY_TOO_DEEP, "the GraphQL selection nests deeper than 12"),
     (

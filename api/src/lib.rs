@@ -157,6 +157,7 @@ impl Application {
 
         let graphql_budget =
             web::Data::new(graphql::cost::Budget::new(config.graphql_points_per_minute));
+        let graphql_documents = web::Data::new(graphql::documents::Documents::default());
         let upgrade_rate_limit = rate_limit.clone();
         let app = move || {
             let (app, _) = App::new()
@@ -166,6 +167,7 @@ impl Application {
                 .app_data(openapi.clone())
                 .app_data(rate_limit.clone())
                 .app_data(graphql_budget.clone())
+                .app_data(graphql_documents.clone())
                 .configure(routes::extractor_configs)
                 .configure(health::configure)
                 .configure(graphql::configure)

@@ -26,6 +26,7 @@ mod limits;
 mod lockout;
 mod logs;
 mod metrics;
+mod persisted_queries;
 mod problems;
 mod process;
 mod push;

@@ -23,7 +23,7 @@ pub const MAX_ALIASES: usize = 30;
 pub const MAX_BATCH: usize = 10;
 
 /// A GraphQL error with a `code` extension.
-fn coded(message: impl Into<String>, code: &str) -> ServerError {
+pub(super) fn coded(message: impl Into<String>, code: &str) -> ServerError {
     let mut error = ServerError::new(message, None);
     error
         .extensions

@@ -9,6 +9,7 @@ mod connection;
 pub mod cost;
 mod depth;
 mod directory;
+pub mod documents;
 mod feed;
 pub(crate) mod global_id;
 mod limits;
@@ -118,6 +119,7 @@ async fn execute(
     schema: web::Data<PortalSchema>,
     state: web::Data<AppState>,
     budget: web::Data<cost::Budget>,
+    documents: web::Data<documents::Documents>,
     http: HttpRequest,
     request: web::Json<async_graphql::BatchRequest>,
 ) -> actix_web::HttpResponse {
@@ -125,6 +127,7 @@ async fn execute(
     if let Some(refusal) = limits::refuse_large_batch(&batch) {
         return respond(&refusal.into());
     }
+    let refusals = documents::prepare_batch(&documents, &mut batch);
     let cost = cost::of_batch(&mut batch);
     if cost > cost::MAX_REQUEST_COST {
         return respond(&limits::too_costly(cost).into());
@@ -158,7 +161,7 @@ async fn execute(
     let batch = batch
         .data(Arc::new(caller))
         .data(crate::rest::origin(&http));
-    respond(&schema.execute_batch(batch).await)
+    respond(&documents::execute_unless_refused(&schema, batch, refusals).await)
 }
 
 /// The client's points are spent: the same 429 problem, with `Retry-After`, as the
