@@ -4,9 +4,11 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use domain::directory::{Accepting, Mode, TherapistFilter, TherapistOrder};
 
-use super::connection::connection_page;
-use super::connection::{Connection, connection_of};
+use async_graphql::{ScalarType, Value, resolver_utils::enum_value};
 use uuid::Uuid;
+
+use super::connection::{Connection, connection_of, connection_page};
+use super::plain::{Plain, PlainFields};
 
 use super::global_id::{GlobalKey, parse_global_id};
 use super::{actor, graphql_error, invalid_argument};
@@ -97,7 +99,7 @@ impl DirectoryQuery {
         before: Option<String>,
         filter: Option<TherapistFilterInput>,
         order_by: Option<TherapistOrderBy>,
-    ) -> Result<Connection<views::Therapist, TherapistConnectionFields>> {
+    ) -> Result<Connection<Plain<views::Therapist>, TherapistConnectionFields>> {
         let state = ctx.data::<AppState>()?;
         let page = connection_page(ctx, first, after, last, before);
         let filter: TherapistFilter = filter.unwrap_or_default().into();
@@ -109,7 +111,7 @@ impl DirectoryQuery {
             .map_err(graphql_error)?;
         Ok(connection_of(
             page,
-            views::Therapist::from,
+            |therapist| Plain(views::Therapist::from(therapist)),
             TherapistConnectionFields { filter },
         ))
     }
@@ -129,5 +131,32 @@ impl DirectoryQuery {
             Err(domain::DomainError::NotFound { .. }) => Ok(None),
             Err(err) => Err(graphql_error(err)),
         }
+    }
+}
+
+impl PlainFields for views::Therapist {
+    fn plain_field(&self, name: &str) -> Option<Value> {
+        let strings =
+            |list: &[String]| Value::List(list.iter().cloned().map(Value::String).collect());
+        Some(match name {
+            "id" => self.global_id.to_value(),
+            "uuid" => self.uuid.to_value(),
+            "displayName" => Value::String(self.display_name.clone()),
+            "bio" => Value::String(self.bio.clone()),
+            "specialties" => strings(&self.specialties),
+            "languages" => strings(&self.languages),
+            "city" => Value::String(self.city.clone()),
+            "country" => Value::String(self.country.clone()),
+            "organisationId" => self
+                .organisation_id
+                .as_ref()
+                .map_or(Value::Null, Uuid::to_value),
+            "accepting" => enum_value(self.accepting),
+            "offersOnline" => Value::Boolean(self.offers_online),
+            "offersInPerson" => Value::Boolean(self.offers_in_person),
+            "createdAt" => self.created_at.to_value(),
+            "updatedAt" => self.updated_at.to_value(),
+            _ => return None,
+        })
     }
 }

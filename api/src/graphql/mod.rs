@@ -13,6 +13,7 @@ pub mod documents;
 mod feed;
 pub(crate) mod global_id;
 mod limits;
+mod plain;
 mod privacy;
 mod push;
 mod realtime;

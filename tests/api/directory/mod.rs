@@ -581,3 +581,68 @@ async fn cursors_are_signed_for_what_the_query_selects(backend: Backend) {
     }
 }
 on_every_backend!(cursors_are_signed_for_what_the_query_selects);
+
+const EVERY_THERAPIST_FIELD: &str = "__typename id uuid displayName bio specialties languages city country organisationId accepting offersOnline offersInPerson createdAt updatedAt";
+
+async fn a_page_of_plain_fields_answers_as_fragments_do(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.seed_therapists(7).await;
+    // A selection of plain fields is answered in one pass (graphql/plain.rs); the
+    // same fields through fragments, aliases or twice take async-graphql's own path.
+    let plain = app
+        .graphql(
+            &format!("{{ therapists(first: 7) {{ nodes {{ {EVERY_THERAPIST_FIELD} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(plain["errors"].is_null(), "{plain}");
+    let nodes = plain["data"]["therapists"]["nodes"].clone();
+    assert_eq!(nodes.as_array().map(Vec::len), Some(7));
+    assert_eq!(nodes[0]["__typename"], "Therapist");
+    assert!(nodes[0]["createdAt"].is_string() && nodes[0]["accepting"].is_string());
+    for (query, differs) in [
+        (
+            format!(
+                "{{ therapists(first: 7) {{ nodes {{ ... on Therapist {{ {EVERY_THERAPIST_FIELD} }} }} }} }}"
+            ),
+            "an inline fragment",
+        ),
+        (
+            format!(
+                "query {{ therapists(first: 7) {{ nodes {{ ...All }} }} }} fragment All on Therapist {{ {EVERY_THERAPIST_FIELD} }}"
+            ),
+            "a fragment spread",
+        ),
+        (
+            format!("{{ therapists(first: 7) {{ nodes {{ {EVERY_THERAPIST_FIELD} uuid }} }} }}"),
+            "a field selected twice",
+        ),
+        (
+            format!(
+                "query($yes: Boolean!) {{ therapists(first: 7) {{ nodes {{ {EVERY_THERAPIST_FIELD} city @include(if: $yes) }} }} }}"
+            ),
+            "a directive",
+        ),
+    ] {
+        let other = app.graphql(&query, json!({ "yes": true })).await;
+        assert_eq!(other["data"]["therapists"]["nodes"], nodes, "{differs}");
+    }
+    let aliased = app
+        .graphql(
+            "{ therapists(first: 7) { edges { node { name: displayName tags: specialties } } } }",
+            json!({}),
+        )
+        .await;
+    for (edge, node) in aliased["data"]["therapists"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .zip(nodes.as_array().expect("nodes"))
+    {
+        assert_eq!(
+            edge["node"],
+            json!({ "name": node["displayName"], "tags": node["specialties"] })
+        );
+    }
+}
+on_every_backend!(a_page_of_plain_fields_answers_as_fragments_do);
