@@ -162,3 +162,34 @@ async fn a_kept_document_meets_the_limits_every_time(backend: Backend) {
     }
 }
 on_every_backend!(a_kept_document_meets_the_limits_every_time);
+
+async fn a_validation_is_kept_only_for_the_variables_it_checked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.seed_therapists(3).await;
+    let query = "query($first: Int) { therapists(first: $first) { nodes { uuid } } }";
+    for (variables, valid) in [
+        (json!({ "first": 2 }), true),
+        (json!({ "first": "two" }), false),
+        (json!({ "first": 2 }), true),
+        (json!({ "first": "two" }), false),
+    ] {
+        let answer = post(
+            &app,
+            &app.address,
+            &json!({ "query": query, "variables": variables }),
+        )
+        .await;
+        if valid {
+            assert_eq!(
+                answer["data"]["therapists"]["nodes"]
+                    .as_array()
+                    .map(Vec::len),
+                Some(2),
+                "{answer}"
+            );
+        } else {
+            assert_eq!(code(&answer), "invalid_query", "{answer}");
+        }
+    }
+}
+on_every_backend!(a_validation_is_kept_only_for_the_variables_it_checked);

@@ -13,15 +13,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{BatchRequest, BatchResponse, Request, Response, ServerError, Value};
+use async_graphql::{
+    BatchRequest, BatchResponse, Request, Response, ServerError, ValidationResult, Value,
+};
 use sha2::{Digest, Sha256};
 
 use super::PortalSchema;
 use super::limits::coded;
 use crate::codes;
 
-/// Documents kept before the store starts over: far more than the operations any
-/// client set sends, and each entry is a few KiB.
+/// Documents (and validations) kept before a store starts over: far more than the
+/// operations any client set sends, and each entry is a few KiB.
 const KEEP: usize = 2_000;
 
 type Hash = [u8; 32];
@@ -45,12 +47,26 @@ impl Documents {
     /// answer to this request. A text that does not parse is left to the schema,
     /// which refuses it with its own message.
     pub fn prepare(&self, request: &mut Request) -> Result<(), ServerError> {
+        let hash = self.fill_in(request)?;
+        let mut key = Sha256::new();
+        key.update(hash);
+        key.update(request.operation_name.as_deref().unwrap_or_default());
+        key.update([0xff]);
+        if let Ok(variables) = serde_json::to_vec(&request.variables) {
+            key.update(variables);
+        }
+        request.data.insert(ValidationKey(key.finalize().into()));
+        Ok(())
+    }
+
+    /// The document of `request` filled in; answers the hash of its text.
+    fn fill_in(&self, request: &mut Request) -> Result<Hash, ServerError> {
         let hash = match persisted_hash(request)? {
             Some(hash) if request.query.is_empty() => {
                 let known = self.get(&hash).ok_or_else(not_found)?;
                 request.query = known.query.to_string();
                 request.set_parsed_query(known.document.clone());
-                return Ok(());
+                return Ok(hash);
             }
             Some(hash) => {
                 if hash != sha256(&request.query) {
@@ -65,7 +81,7 @@ impl Documents {
         };
         if let Some(known) = self.get(&hash) {
             request.set_parsed_query(known.document.clone());
-            return Ok(());
+            return Ok(hash);
         }
         if let Ok(document) = async_graphql::parser::parse_query(&request.query) {
             request.set_parsed_query(document.clone());
@@ -79,7 +95,7 @@ impl Documents {
             }
             store.insert(hash, Arc::new(known));
         }
-        Ok(())
+        Ok(hash)
     }
 
     fn get(&self, hash: &Hash) -> Option<Arc<Known>> {
@@ -87,6 +103,36 @@ impl Documents {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Hash, Arc<Known>>> {
+        self.known.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Identifies what validating a request depends on: its document, operation and
+/// variables. `Documents::prepare` puts it in the request's data.
+pub struct ValidationKey(Hash);
+
+/// Successful validations, kept per node by [`ValidationKey`]: the same document,
+/// operation and variables always validate alike against the one schema, so a client
+/// repeating a request is not validated again. Bounded like the documents.
+#[derive(Default)]
+pub struct Validations {
+    known: Mutex<HashMap<Hash, ValidationResult>>,
+}
+
+impl Validations {
+    pub(super) fn get(&self, key: &ValidationKey) -> Option<ValidationResult> {
+        self.lock().get(&key.0).copied()
+    }
+
+    pub(super) fn keep(&self, key: &ValidationKey, result: ValidationResult) {
+        let mut known = self.lock();
+        if known.len() >= KEEP {
+            known.clear();
+        }
+        known.insert(key.0, result);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Hash, ValidationResult>> {
         self.known.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -12,6 +12,7 @@ use async_graphql::{
     BatchRequest, Response, ServerError, ServerResult, ValidationResult, Variables,
 };
 
+use super::documents::{ValidationKey, Validations};
 use crate::codes;
 
 /// Most aliased fields a document may contain: aliases let one request run the
@@ -125,7 +126,13 @@ impl Extension for QueryLimitsExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
+        let kept = ctx
+            .data_opt::<Validations>()
+            .zip(ctx.data_opt::<ValidationKey>());
+        if let Some(result) = kept.and_then(|(validations, key)| validations.get(key)) {
+            return Ok(result);
+        }
+        let result = next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
                 .map(|err| {
@@ -136,8 +143,12 @@ impl Extension for QueryLimitsExtension {
                     };
                     with_code(err, code)
                 })
-                .collect()
-        })
+                .collect::<Vec<_>>()
+        })?;
+        if let Some((validations, key)) = kept {
+            validations.keep(key, result);
+        }
+        Ok(result)
     }
 }
 

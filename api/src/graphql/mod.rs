@@ -78,6 +78,7 @@ pub fn build_schema(state: AppState) -> PortalSchema {
         SubscriptionRoot::default(),
     )
     .data(state)
+    .data(documents::Validations::default())
     .limit_complexity(MAX_COMPLEXITY)
     .extension(limits::QueryLimits)
     .finish()
