@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use domain::directory::therapist;
-use sea_orm::{ActiveValue::Set, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -237,6 +237,12 @@ async fn newest_order_walks_creation_time_descending(backend: Backend) {
 on_every_backend!(newest_order_walks_creation_time_descending);
 
 async fn insert_therapist(app: &TestApp, name: &str) -> Uuid {
+    insert_bare_therapist(&app.storage.db, name).await
+}
+
+/// Inserts a therapist named `name` with no tags straight into `db`. The insert names
+/// only the columns it sets, so it also works on the schema before the tag lists.
+pub(super) async fn insert_bare_therapist(db: &impl ConnectionTrait, name: &str) -> Uuid {
     let id = Uuid::now_v7();
     let now = Utc::now();
     therapist::Entity::insert(therapist::ActiveModel {
@@ -253,10 +259,9 @@ async fn insert_therapist(app: &TestApp, name: &str) -> Uuid {
         offers_in_person: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
-        specialty_list: Set(String::new()),
-        language_list: Set(String::new()),
+        ..Default::default()
     })
-    .exec(&app.storage.db)
+    .exec_without_returning(db)
     .await
     .expect("a therapist is inserted");
     id

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
 use domain::actor::Role;
 use domain::database::Storage;
 use domain::directory::{language, specialty, therapist};
@@ -13,6 +12,7 @@ use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::insert_bare_therapist;
 use crate::helpers::{Backend, TestApp, TestDatabase};
 
 /// Tags by therapist as the tag tables hold them, in code-point order.
@@ -188,29 +188,8 @@ async fn the_migration_copies_existing_tags_in_code_point_order(backend: Backend
         (vec!["grief"], vec![]),
         (vec![], vec![]),
     ];
-    let now = Utc::now();
     for (index, (specialties, languages)) in tagged.iter().enumerate() {
-        let id = Uuid::now_v7();
-        // The list columns are not set, so the insert names only the older columns.
-        therapist::Entity::insert(therapist::ActiveModel {
-            id: Set(id),
-            display_name: Set(format!("Therapist {index}")),
-            sort_name: Set(format!("therapist {index}")),
-            bio: Set(String::new()),
-            city: Set("Berlin".to_owned()),
-            city_key: Set("berlin".to_owned()),
-            country: Set("DE".to_owned()),
-            organisation_id: Set(None),
-            accepting: Set("accepting".to_owned()),
-            offers_online: Set(true),
-            offers_in_person: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .exec_without_returning(db)
-        .await
-        .expect("a therapist before the copy");
+        let id = insert_bare_therapist(db, &format!("Therapist {index}")).await;
         for tag in specialties {
             specialty::Entity::insert(specialty::ActiveModel {
                 therapist_id: Set(id),
