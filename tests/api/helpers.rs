@@ -514,3 +514,10 @@ pub async fn access_token_at(
         .expect("an access token")
         .to_owned()
 }
+
+/// The `code` extension of the first GraphQL error in `response`.
+pub fn first_error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an error with a code: {response}"))
+}

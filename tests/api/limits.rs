@@ -3,14 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestDatabase, assert_problem, test_config};
-
-/// The `code` extension of the first GraphQL error in `response`.
-fn first_error_code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("an error with a code: {response}"))
-}
+use crate::helpers::{
+    Backend, TestApp, TestDatabase, assert_problem, first_error_code, test_config,
+};
 
 async fn an_oversize_json_body_is_a_413_problem(backend: Backend) {
     let app = TestApp::spawn(backend).await;
