@@ -232,6 +232,11 @@ pub struct Conversation {
     pub unread_count: Option<i64>,
     /// The newest message, as a preview (without body for support staff).
     pub last_message: Option<Message>,
+    /// The caller's checked membership, when read by `head`: its history is then read
+    /// without checking it again.
+    #[serde(skip)]
+    #[graphql(skip)]
+    pub admission: Option<domain::chat::Admission>,
 }
 
 impl From<domain::chat::Conversation> for Conversation {
@@ -246,6 +251,26 @@ impl From<domain::chat::Conversation> for Conversation {
             message_count: c.message_count,
             unread_count: c.unread_count,
             last_message: c.last_message.map(Into::into),
+            admission: None,
+        }
+    }
+}
+
+/// Only for a GraphQL query that selects none of `members`, `unreadCount` and
+/// `lastMessage` (see `graphql::chat`): those are left empty, never shown.
+impl From<domain::chat::ConversationHead> for Conversation {
+    fn from(head: domain::chat::ConversationHead) -> Self {
+        Self {
+            global_id: global_id("Conversation", head.id),
+            uuid: head.id,
+            created_by: head.created_by,
+            created_at: head.created_at,
+            last_activity_at: head.last_activity_at,
+            members: Vec::new(),
+            message_count: head.message_count,
+            unread_count: None,
+            last_message: None,
+            admission: head.admission,
         }
     }
 }

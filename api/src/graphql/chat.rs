@@ -3,12 +3,13 @@
 //! one domain call (a fixed number of queries), so there is no N+1 to batch away.
 
 use async_graphql::connection::EmptyFields;
-use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Object, Result, ScalarType, SimpleObject, Value};
 use domain::chat::{WindowArgs, WindowRequest};
 use uuid::Uuid;
 
 use super::connection::connection_page;
 use super::connection::{Connection, connection_of};
+use super::plain::{Plain, PlainFields};
 use super::{actor, graphql_error};
 use crate::state::AppState;
 use crate::views;
@@ -24,15 +25,19 @@ impl views::Conversation {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<Connection<views::Message>> {
+    ) -> Result<Connection<Plain<views::Message>>> {
         let state = ctx.data::<AppState>()?;
         let page = connection_page(ctx, first, after, last, before);
-        let page = state
-            .chat
-            .messages_page(actor(ctx)?, self.uuid, page)
-            .await
-            .map_err(graphql_error)?;
-        Ok(connection_of(page, views::Message::from, EmptyFields))
+        let page = match &self.admission {
+            Some(admission) => state.chat.messages_page_in(admission, page).await,
+            None => state.chat.messages_page(actor(ctx)?, self.uuid, page).await,
+        }
+        .map_err(graphql_error)?;
+        Ok(connection_of(
+            page,
+            |message| Plain(views::Message::from(message)),
+            EmptyFields,
+        ))
     }
 
     /// Message `seq` with `older` messages before and `newer` after it (default: an
@@ -52,12 +57,31 @@ impl views::Conversation {
             ..WindowArgs::default()
         })
         .map_err(graphql_error)?;
-        let window = state
-            .chat
-            .window(actor(ctx)?, self.uuid, request)
-            .await
-            .map_err(graphql_error)?;
+        let window = match &self.admission {
+            Some(admission) => state.chat.window_in(admission, request).await,
+            None => state.chat.window(actor(ctx)?, self.uuid, request).await,
+        }
+        .map_err(graphql_error)?;
         Ok(window.into())
+    }
+}
+
+impl PlainFields for views::Message {
+    fn plain_field(&self, name: &str) -> Option<Value> {
+        let time = |at: &Option<chrono::DateTime<chrono::Utc>>| {
+            at.as_ref().map_or(Value::Null, ScalarType::to_value)
+        };
+        Some(match name {
+            "id" => self.global_id.to_value(),
+            "seq" => Value::from(self.seq),
+            "senderId" => self.sender_id.to_value(),
+            "clientMsgId" => Value::String(self.client_msg_id.clone()),
+            "body" => self.body.clone().map_or(Value::Null, Value::String),
+            "createdAt" => self.created_at.to_value(),
+            "editedAt" => time(&self.edited_at),
+            "deleted" => Value::Boolean(self.deleted),
+            _ => return None,
+        })
     }
 }
 
@@ -68,6 +92,9 @@ pub struct SendMessageResult {
     /// False for a retry that returned the message stored earlier.
     pub created: bool,
 }
+
+/// The fields of `Conversation` that need more than its own row.
+const SUMMARY_FIELDS: [&str; 3] = ["members", "unreadCount", "lastMessage"];
 
 #[derive(Default)]
 pub struct ChatQuery;
@@ -120,8 +147,20 @@ impl ChatQuery {
         id: Uuid,
     ) -> Result<Option<views::Conversation>> {
         let state = ctx.data::<AppState>()?;
-        match state.chat.get(actor(ctx)?, id).await {
-            Ok(conversation) => Ok(Some(conversation.into())),
+        // A chat screen paging history selects none of the summary fields: the
+        // conversation's own row is then enough, and its membership check serves the
+        // history too.
+        let selected = ctx.look_ahead();
+        let summary = SUMMARY_FIELDS
+            .iter()
+            .any(|field| selected.field(field).exists());
+        let conversation = if summary {
+            state.chat.get(actor(ctx)?, id).await.map(Into::into)
+        } else {
+            state.chat.head(actor(ctx)?, id).await.map(Into::into)
+        };
+        match conversation {
+            Ok(conversation) => Ok(Some(conversation)),
             Err(domain::DomainError::NotFound { .. }) => Ok(None),
             Err(err) => Err(graphql_error(err)),
         }

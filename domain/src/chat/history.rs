@@ -1,29 +1,97 @@
 //! Reading history: windows around an anchor, cursor pages of messages, and the
 //! replay of what a reconnecting stream missed.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::entity::message;
+use super::entity::{conversation, message};
 use super::window::{Anchor, WindowRequest, flags};
-use super::{ChatService, Message, MessageWindow};
+use super::{Access, ChatService, Message, MessageWindow};
 use crate::DomainError;
 use crate::access_log::Purpose;
 use crate::actor::Actor;
 use crate::page::{Direction, Page, PageArgs, Pager, Rows};
 
+/// A conversation its caller was admitted to as a member: history reads within one
+/// request (a GraphQL `conversation` and its `messages`) need not check it again.
+/// Only this module builds one.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    actor: Actor,
+    conversation: conversation::Model,
+}
+
+/// A conversation's own row and the caller's admission to its history (`head`).
+#[derive(Debug, Clone)]
+pub struct ConversationHead {
+    pub id: Uuid,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    /// Messages in all, tombstones included.
+    pub message_count: i64,
+    /// `None` for staff, who are not members.
+    pub admission: Option<Admission>,
+}
+
 impl ChatService {
+    /// Admits `actor` to read or write conversation `id`: members only (staff get
+    /// `Forbidden`, others `NotFound`). One statement.
+    pub async fn admit(&self, actor: &Actor, id: Uuid) -> Result<Admission, DomainError> {
+        let (conversation, _) = self.member_access(actor, id).await?;
+        Ok(Admission {
+            actor: actor.clone(),
+            conversation,
+        })
+    }
+
+    /// Conversation `id`'s own row, for a reader who wants its history and not its
+    /// members, unread count or last message (`get` reads those), with the caller's
+    /// admission when they are a member (staff see the row, never the history). One
+    /// statement.
+    pub async fn head(&self, actor: &Actor, id: Uuid) -> Result<ConversationHead, DomainError> {
+        let (conversation, access) = self.access(actor, id).await?;
+        let purpose = match access {
+            Access::Member(_) => Purpose::Care,
+            Access::Staff => Purpose::Support,
+        };
+        self.log_reads(actor, [id], purpose).await?;
+        Ok(ConversationHead {
+            id,
+            created_by: conversation.created_by,
+            created_at: conversation.created_at,
+            last_activity_at: conversation.last_activity_at,
+            message_count: conversation.last_seq,
+            admission: matches!(access, Access::Member(_)).then(|| Admission {
+                actor: actor.clone(),
+                conversation,
+            }),
+        })
+    }
+
     /// A window of history, ascending by seq, with exact has-older/has-newer flags.
-    /// Three statements (conversation, membership, the seq range) at any depth.
+    /// Two statements (admission, the seq range) at any depth.
     pub async fn window(
         &self,
         actor: &Actor,
         id: Uuid,
         request: WindowRequest,
     ) -> Result<MessageWindow, DomainError> {
-        let (conversation, _) = self.member_access(actor, id).await?;
-        self.log_reads(actor, [id], Purpose::Care).await?;
-        let last_seq = conversation.last_seq;
+        let admission = self.admit(actor, id).await?;
+        self.window_in(&admission, request).await
+    }
+
+    /// A window of the conversation `admission` opened: one statement.
+    pub async fn window_in(
+        &self,
+        admission: &Admission,
+        request: WindowRequest,
+    ) -> Result<MessageWindow, DomainError> {
+        let id = admission.conversation.id;
+        self.log_reads(&admission.actor, [id], Purpose::Care)
+            .await?;
+        let last_seq = admission.conversation.last_seq;
         if let Anchor::Around { seq, .. } = request.anchor
             && seq > last_seq
         {
@@ -76,7 +144,17 @@ impl ChatService {
         id: Uuid,
         page: PageArgs,
     ) -> Result<Page<Message>, DomainError> {
-        let conversation = id.to_string();
+        let admission = self.admit(actor, id).await?;
+        self.messages_page_in(&admission, page).await
+    }
+
+    /// `messages_page` of the conversation `admission` opened.
+    pub async fn messages_page_in(
+        &self,
+        admission: &Admission,
+        page: PageArgs,
+    ) -> Result<Page<Message>, DomainError> {
+        let conversation = admission.conversation.id.to_string();
         let scope = crate::cursor::scope(&[Some("messages"), Some(&conversation)]);
         let pager = Pager {
             cursors: &self.cursors,
@@ -92,7 +170,7 @@ impl ChatService {
             (Direction::Backward, None) => Anchor::Latest,
         };
         let window = self
-            .window(actor, id, WindowRequest { limit, anchor })
+            .window_in(admission, WindowRequest { limit, anchor })
             .await?;
         let rows = Rows {
             rows: window.items,

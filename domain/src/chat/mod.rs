@@ -24,10 +24,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 pub use entity::{conversation, member, message, revision};
+pub use history::{Admission, ConversationHead};
 pub use live::FeedCursor;
 pub use resume::Resumption;
 pub use sync::{Change, Changed, SyncPage};
@@ -197,16 +199,27 @@ impl ChatService {
         let not_found = DomainError::NotFound {
             entity: "conversation",
         };
-        let Some(conversation) = conversation::Entity::find_by_id(id).one(&self.db).await? else {
-            return Err(not_found);
-        };
-        match member::Entity::find_by_id((id, actor.account_id))
+        let reader = actor.account_id;
+        // One statement: the conversation with the caller's membership row, if any.
+        let membership = member::Entity::belongs_to(conversation::Entity)
+            .from(member::Column::ConversationId)
+            .to(conversation::Column::Id)
+            .on_condition(move |members, _| {
+                ExprTrait::eq(Expr::col((members, member::Column::AccountId)), reader)
+                    .into_condition()
+            })
+            .into();
+        let found = conversation::Entity::find_by_id(id)
+            .select_also(member::Entity)
+            .join_rev(JoinType::LeftJoin, membership)
             .one(&self.db)
-            .await?
-        {
-            Some(member) => Ok((conversation, Access::Member(member))),
-            None if actor.role.is_staff() => Ok((conversation, Access::Staff)),
-            None => Err(not_found),
+            .await?;
+        match found {
+            Some((conversation, Some(member))) => Ok((conversation, Access::Member(member))),
+            Some((conversation, None)) if actor.role.is_staff() => {
+                Ok((conversation, Access::Staff))
+            }
+            _ => Err(not_found),
         }
     }
 

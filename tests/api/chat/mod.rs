@@ -2,6 +2,7 @@
 //! gap or repeat under concurrency, tombstones, read markers and membership.
 
 mod access;
+mod graphql_history;
 mod history;
 mod sending;
 mod sync;
