@@ -6,28 +6,13 @@
 source "$(dirname "$0")/lib.sh"
 M=${1:-1000000}
 build
-URL=$(create_db portal_bench_chat)
-"$BIN" migrate --database-url "$URL" >/dev/null
+URL=$(chat_db "$M")
 big=$(psql "$URL" -qtAc "SELECT id FROM conversations WHERE last_seq = $M LIMIT 1")
-if [ -z "$big" ]; then
-  echo "seeding a conversation of $M messages..." >&2
-  out=$(/usr/bin/time -f "seed: %e s" "$BIN" seed --database-url "$URL" --therapists 0 --conversations 1 --messages-per-conversation "$M")
-  echo "$out" >&2
-  "$BIN" seed --database-url "$URL" --therapists 0 --conversations 1 --messages-per-conversation 100 >/dev/null
-  psql "$URL" -qc "VACUUM ANALYZE" >&2
-  big=$(psql "$URL" -qtAc "SELECT id FROM conversations WHERE last_seq = $M LIMIT 1")
-fi
 small=$(psql "$URL" -qtAc "SELECT id FROM conversations WHERE last_seq = 100 LIMIT 1")
-member=$(psql "$URL" -qtAc "SELECT a.email FROM accounts a JOIN conversation_members m ON m.account_id = a.id WHERE m.conversation_id = '$big' AND a.role = 'client'")
-small_member=$(psql "$URL" -qtAc "SELECT a.email FROM accounts a JOIN conversation_members m ON m.account_id = a.id WHERE m.conversation_id = '$small' AND a.role = 'client'")
-
 start_node "$URL" 18402 PORTAL_WORKERS=2
 BASE=http://127.0.0.1:18402
-login() {
-  curl -s "$BASE/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\":\"$1\",\"password\":\"portal-demo-password\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/'
-}
-TOKEN=$(login "$member"); SMALL_TOKEN=$(login "$small_member")
+TOKEN=$(login "$BASE" "$(member "$URL" "$big" client)")
+SMALL_TOKEN=$(login "$BASE" "$(member "$URL" "$small" client)")
 
 three=$("$BENCH" latency --url "$BASE/v1/conversations/$big/messages?limit=50" \
   --url "$BASE/v1/conversations/$big/messages?limit=50&before=1000" \

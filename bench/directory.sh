@@ -5,10 +5,12 @@
 # >= 35% of pgbench, with and without gzip) and vs the cheapest statement for that
 # page (goal: >= 50%), with PostgreSQL's CPU per page for each (goal: REST's within
 # 1.2x of the cheapest's); the GraphQL first page with the same fields vs REST (goals:
-# >= 0.8 of its rate, <= 1.3x its `portal` CPU per page); and the bytes of a 100-therapist page with and without gzip. Usage: bench/directory.sh [THERAPISTS]
+# >= 0.8 of its rate, <= 1.3x its `portal` CPU per page); the REST first page on
+# MariaDB (the same therapists seeded there) with `portal`'s and MariaDB's CPU per
+# page; and the bytes of a 100-therapist page with and without gzip.
+# Usage: bench/directory.sh [THERAPISTS]
 source "$(dirname "$0")/lib.sh"
 N=${1:-1000000}
-CONCURRENCY=16
 build
 URL=$(create_db portal_bench_directory)
 "$BIN" migrate --database-url "$URL" >/dev/null
@@ -18,10 +20,21 @@ if [ "$have" -lt "$N" ]; then
   /usr/bin/time -f "seed: %e s" "$BIN" seed --database-url "$URL" --therapists $((N - have)) --organisations 200 >&2
   psql "$URL" -qc "VACUUM ANALYZE" >&2
 fi
+MARIADB_URL=$(create_mariadb_db portal_bench_directory)
+"$BIN" migrate --database-url "$MARIADB_URL" >/dev/null
+have=$(mariadb -h 127.0.0.1 -u root -N -e "SELECT count(*) FROM therapists" portal_bench_directory)
+if [ "$have" -lt "$N" ]; then
+  echo "seeding $((N - have)) therapists into MariaDB..." >&2
+  /usr/bin/time -f "seed: %e s" "$BIN" seed --database-url "$MARIADB_URL" --therapists $((N - have)) --organisations 200 >&2
+  mariadb -h 127.0.0.1 -u root -e "ANALYZE TABLE therapists" portal_bench_directory >/dev/null
+fi
 # The GraphQL rounds would spend any points budget in a second: it is off here.
 start_node "$URL" 18401 PORTAL_WORKERS=2 PORTAL_GRAPHQL_POINTS_PER_MINUTE=0
 BASE=http://127.0.0.1:18401
 TOKEN=$(token "$BASE" bench-directory@example.org)
+start_node "$MARIADB_URL" 18404 PORTAL_WORKERS=2
+MARIADB_BASE=http://127.0.0.1:18404
+MARIADB_TOKEN=$(token "$MARIADB_BASE" bench-directory@example.org)
 
 walk=$("$BENCH" walk --url "$BASE/v1/therapists?limit=100" --token "$TOKEN" --depth 900000)
 cursor=$(sed -n 's/.*"cursor":"\([^"]*\)".*/\1/p' <<<"$walk")
@@ -58,15 +71,6 @@ SQL
 cat >/tmp/bench-tag-tables-page.sql <<'SQL'
 SELECT "therapists"."id", "therapists"."display_name", "therapists"."sort_name", "therapists"."bio", "therapists"."city", "therapists"."city_key", "therapists"."country", "therapists"."organisation_id", "therapists"."accepting", "therapists"."offers_online", "therapists"."offers_in_person", "therapists"."created_at", "therapists"."updated_at", (SELECT string_agg("specialty", ',') FROM "therapist_specialties" WHERE "therapist_specialties"."therapist_id" = "therapists"."id") AS "specialties", (SELECT string_agg("language", ',') FROM "therapist_languages" WHERE "therapist_languages"."therapist_id" = "therapists"."id") AS "languages" FROM "therapists" WHERE TRUE ORDER BY "therapists"."sort_name" ASC, "therapists"."id" ASC LIMIT 21;
 SQL
-# pgbench_page FILE [RATE]: tps of FILE ($CONCURRENCY clients, prepared; at most RATE
-# per second if given) and PostgreSQL's CPU per page in ms.
-pgbench_page() {
-  local before out pages
-  before=$(postgres_ticks)
-  out=$(pgbench -n -M prepared -f "$1" -c $CONCURRENCY -j 2 -T 10 ${2:+-R "$2"} "$URL" 2>/dev/null)
-  pages=$(awk '/transactions actually processed/ {print $NF}' <<<"$out")
-  echo "$(awk '/^tps/ {print $3}' <<<"$out") $(ticks_ms_per $(( $(postgres_ticks) - before )) "$pages")"
-}
 # The GraphQL first page with the fields of a REST item, checked once to answer 20
 # nodes and no error (wrk counts a GraphQL error as a success).
 GRAPHQL_PAGE=bench/graphql-first-page.lua
@@ -82,27 +86,32 @@ fi
 rounds=()
 for round in 1 2 3 4 5; do
   portal_before=$(cpu_ticks "${PIDS[0]}")
-  out=$(wrk -t2 -c$CONCURRENCY -d10s -s "$GRAPHQL_PAGE" -H "Authorization: Bearer $TOKEN" "$BASE/graphql")
+  out=$(wrk -t2 -c16 -d10s -s "$GRAPHQL_PAGE" -H "Authorization: Bearer $TOKEN" "$BASE/graphql")
   graphql=$(wrk_ok_rps "$out")
   graphql_cpu=$(ticks_ms_per $(( $(cpu_ticks "${PIDS[0]}") - portal_before )) "$(awk '/requests in/ {print $1}' <<<"$out")")
   portal_before=$(cpu_ticks "${PIDS[0]}"); postgres_before=$(postgres_ticks)
-  out=$(wrk -t2 -c$CONCURRENCY -d10s -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=20")
+  out=$(wrk -t2 -c16 -d10s -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=20")
   portal_ticks=$(( $(cpu_ticks "${PIDS[0]}") - portal_before ))
   postgres_ticks=$(( $(postgres_ticks) - postgres_before ))
   rest=$(wrk_ok_rps "$out"); served=$(awk '/requests in/ {print $1}' <<<"$out")
-  gzipped=$(wrk_ok_rps "$(wrk -t2 -c$CONCURRENCY -d10s -H "Authorization: Bearer $TOKEN" -H "Accept-Encoding: gzip" "$BASE/v1/therapists?limit=20")")
-  read -r same same_cpu <<<"$(pgbench_page /tmp/bench-first-page.sql)"
-  read -r cheapest cheapest_cpu <<<"$(pgbench_page /tmp/bench-cheapest-page.sql)"
-  read -r tagged tagged_cpu <<<"$(pgbench_page /tmp/bench-tag-tables-page.sql)"
+  gzipped=$(wrk_ok_rps "$(wrk -t2 -c16 -d10s -H "Authorization: Bearer $TOKEN" -H "Accept-Encoding: gzip" "$BASE/v1/therapists?limit=20")")
+  read -r same same_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-first-page.sql)"
+  read -r cheapest cheapest_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-cheapest-page.sql)"
+  read -r tagged tagged_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-tag-tables-page.sql)"
   # A backend that waits between statements costs PostgreSQL more per statement than
   # one kept busy: the cheapest statement again, at the rate REST was served.
-  read -r _ paced_cpu <<<"$(pgbench_page /tmp/bench-cheapest-page.sql "${rest%.*}")"
+  read -r _ paced_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-cheapest-page.sql "${rest%.*}")"
   rest_pg_cpu=$(ticks_ms_per "$postgres_ticks" "$served")
   rounds+=("$rest $gzipped $same $cheapest $tagged $(ticks_ms_per "$portal_ticks" "$served") $rest_pg_cpu $same_cpu $cheapest_cpu $tagged_cpu $(ratio "$rest" "$same") $(ratio "$gzipped" "$same") $(ratio "$rest" "$cheapest") $(ratio "$rest_pg_cpu" "$cheapest_cpu") $graphql $graphql_cpu $(ratio "$graphql" "$rest")")
   rounds[-1]+=" $(ratio "$graphql_cpu" "$(awk '{print $6}' <<<"${rounds[-1]}")") $paced_cpu $(ratio "$rest_pg_cpu" "$paced_cpu")"
+  portal_before=$(cpu_ticks "${PIDS[1]}"); mariadb_before=$(mariadb_ticks)
+  out=$(wrk -t2 -c16 -d10s -H "Authorization: Bearer $MARIADB_TOKEN" "$MARIADB_BASE/v1/therapists?limit=20")
+  portal_ticks=$(( $(cpu_ticks "${PIDS[1]}") - portal_before )); mariadb_ticks=$(( $(mariadb_ticks) - mariadb_before ))
+  served=$(awk '/requests in/ {print $1}' <<<"$out"); on_mariadb=$(wrk_ok_rps "$out")
+  rounds[-1]+=" $on_mariadb $(ticks_ms_per "$portal_ticks" "$served") $(ticks_ms_per "$mariadb_ticks" "$served") $(ratio "$on_mariadb" "$rest")"
 done
-throughput=$(printf '%s\n' "${rounds[@]}" | awk '{printf "  round %d: REST %.0f req/s (gzip %.0f); pgbench: same SQL %.0f, cheapest %.0f, tag tables %.0f tps\n           CPU per page: portal %s ms; PostgreSQL %s ms under REST, %s same SQL, %s cheapest, %s tag tables, %s cheapest at the REST rate\n           GraphQL %.0f req/s, portal %s ms per page\n", NR, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $19, $15, $16}')
-median() { printf '%s\n' "${rounds[@]}" | awk -v f="$1" '{print $f}' | sort -n | sed -n 3p; }
+throughput=$(printf '%s\n' "${rounds[@]}" | awk '{printf "  round %d: REST %.0f req/s (gzip %.0f); pgbench: same SQL %.0f, cheapest %.0f, tag tables %.0f tps\n           CPU per page: portal %s ms; PostgreSQL %s ms under REST, %s same SQL, %s cheapest, %s tag tables, %s cheapest at the REST rate\n           GraphQL %.0f req/s, portal %s ms per page\n           MariaDB: REST %.0f req/s, CPU per page: portal %s ms, MariaDB %s ms\n", NR, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $19, $15, $16, $21, $22, $23}')
+median() { median_of "$1" "${rounds[@]}"; }
 # Bytes on the wire of one 100-therapist page, as sent and gzip-coded.
 page_bytes=$(curl -sf -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=100")
 page_gzip_bytes=$(curl -sf -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $TOKEN" -H "Accept-Encoding: gzip" "$BASE/v1/therapists?limit=100")
@@ -118,7 +127,7 @@ walk to 900,000  : $walk
 OFFSET 900000 SQL: ${offset} ms average (pgbench, 10 runs)
 deep/first p50   : $(ratio "$d" "$f")   (goal <= 1.3)
 OFFSET/first p50 : $(ratio "$offset" "$f")
-REST first page (wrk, $CONCURRENCY connections) vs pgbench ($CONCURRENCY clients, prepared) of the
+REST first page (wrk, 16 connections; on PostgreSQL, then on MariaDB) vs pgbench (16 clients, prepared) of the
 API's SQL, of the cheapest statement for the same page, and of the former tag-table SQL:
 $throughput
 medians of 5 rounds:
@@ -129,6 +138,8 @@ PostgreSQL CPU REST / cheapest   : $(median 14)   (goal <= 1.2)
   vs cheapest at the REST rate    : $(median 20)
 GraphQL / REST req/s             : $(median 17)   (goal >= 0.8)
 portal CPU GraphQL / REST        : $(median 18)   (goal <= 1.3)
+MariaDB: REST req/s              : $(median 21) ($(median 24) of PostgreSQL's)
+MariaDB: CPU per page            : portal $(median 22) ms, MariaDB $(median 23) ms
 100-page bytes   : $page_bytes plain, $page_gzip_bytes gzip ($(ratio "$page_gzip_bytes" "$page_bytes") of plain)
 plan of a deep page (PostgreSQL):
 $plan

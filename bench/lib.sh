@@ -47,6 +47,12 @@ create_db() {
   echo "$PG/$1"
 }
 
+# create_mariadb_db NAME: the same on the local MariaDB.
+create_mariadb_db() {
+  mariadb -h 127.0.0.1 -u root -e "CREATE DATABASE IF NOT EXISTS \`$1\`" >&2
+  echo "mysql://root@127.0.0.1:3306/$1"
+}
+
 # start_node URL PORT [extra env...]: a release portal node; waits until ready.
 start_node() {
   local url=$1 port=$2; shift 2
@@ -74,6 +80,16 @@ token() {
     -d "{\"email\":\"$email\",\"password\":\"$password\",\"display_name\":\"Bench\"}" >/dev/null
   curl -s "$base/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$email\",\"password\":\"$password\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/'
+}
+
+# login BASE EMAIL: the token of a seeded account (the seed's demo password).
+login() {
+  curl -s "$1/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"$2\",\"password\":\"portal-demo-password\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/'
+}
+# member URL CONVERSATION ROLE: the email of the conversation's member of that role.
+member() {
+  psql "$1" -qtAc "SELECT a.email FROM accounts a JOIN conversation_members m ON m.account_id = a.id WHERE m.conversation_id = '$2' AND a.role = '$3' LIMIT 1"
 }
 
 # wrk_rps OUTPUT: requests per second from wrk's output.
@@ -106,7 +122,38 @@ postgres_ticks() {
   postmaster=$(pgrep -o -x postgres)
   echo $(( $(cpu_ticks $(pgrep -x postgres)) + $(awk '{print $16 + $17}' "/proc/$postmaster/stat") ))
 }
+# mariadb_ticks: CPU of the MariaDB server in clock ticks (one process, threads
+# included).
+mariadb_ticks() { cpu_ticks $(pgrep -o -x mariadbd); }
 # ticks_ms_per TICKS N: milliseconds of CPU per item.
 ticks_ms_per() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t * 1000 / hz / n }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 json_field() { sed -n "s/.*\"$2\":\\([0-9.]*\\).*/\\1/p" <<<"$1" | head -n1; }
+# pgbench_rate URL FILE [RATE]: transactions/s of FILE (16 clients, prepared; at most
+# RATE per second if given) and PostgreSQL's CPU per transaction in ms.
+pgbench_rate() {
+  local before out done_
+  before=$(postgres_ticks)
+  out=$(pgbench -n -M prepared -f "$2" -c 16 -j 2 -T 10 ${3:+-R "$3"} "$1" 2>/dev/null)
+  done_=$(awk '/transactions actually processed/ {print $NF}' <<<"$out")
+  echo "$(awk '/^tps/ {print $3}' <<<"$out") $(ticks_ms_per $(( $(postgres_ticks) - before )) "$done_")"
+}
+# median_of COLUMN ROW...: the median of one whitespace-separated column of the rows.
+median_of() {
+  local column=$1; shift
+  printf '%s\n' "$@" | awk -v f="$column" '{print $f}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+# chat_db MESSAGES: the chat benchmarks' PostgreSQL database, holding one conversation
+# of MESSAGES messages and one of 100 (seeded on first use); prints its URL.
+chat_db() {
+  local url
+  url=$(create_db portal_bench_chat)
+  "$BIN" migrate --database-url "$url" >/dev/null
+  if [ -z "$(psql "$url" -qtAc "SELECT id FROM conversations WHERE last_seq = $1 LIMIT 1")" ]; then
+    echo "seeding a conversation of $1 messages..." >&2
+    /usr/bin/time -f "seed: %e s" "$BIN" seed --database-url "$url" --therapists 0 --conversations 1 --messages-per-conversation "$1" >&2
+    "$BIN" seed --database-url "$url" --therapists 0 --conversations 1 --messages-per-conversation 100 >/dev/null
+    psql "$url" -qc "VACUUM ANALYZE" >&2
+  fi
+  echo "$url"
+}

@@ -32,14 +32,6 @@ for pair in "$BEFORE_BIN $BEFORE_URL" "$BIN $URL"; do
     psql "$url" -qc "VACUUM ANALYZE" >&2
   fi
 done
-member() { # DATABASE CONVERSATION ROLE: the email of its member of that role
-  psql "$1" -qtAc "SELECT a.email FROM accounts a JOIN conversation_members m ON m.account_id = a.id WHERE m.conversation_id = '$2' AND a.role = '$3' LIMIT 1"
-}
-login() { # BASE EMAIL
-  curl -s "$1/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\":\"$2\",\"password\":\"portal-demo-password\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/'
-}
-
 before_id=$(conversation_in "$BEFORE_URL"); after_id=$(conversation_in "$URL")
 BIN=$BEFORE_BIN start_node "$BEFORE_URL" 18410 PORTAL_WORKERS=2 PORTAL_PUSH_DELAY_MS=3600000
 start_node "$URL" 18411 PORTAL_WORKERS=2 PORTAL_PUSH_DELAY_MS=3600000
@@ -66,7 +58,6 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 entries_written=$(( $(entries) - entries_before ))
 rounds_report=$(printf '%s\n' "${ratios[@]}" | awk '{printf "  round %d: p50 before %s ms, coalesced %s ms, every read %s ms: coalesced/before %s, every-read/before %s\n", NR, $3, $4, $5, $1, $2}')
-median_of() { printf '%s\n' "${ratios[@]}" | awk -v f="$1" '{print $f}' | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p"; }
 
 # The export, twice (the first warms the caches); the second is measured.
 client_token=$(login "$A" "$(member "$URL" "$after_id" client)")
@@ -91,8 +82,8 @@ last round, before     : $before
 last round, coalesced  : $coalesced
 last round, every read : $every
 access-log entries written during the windows      : $entries_written
-coalesced/before p50, median of rounds             : $(median_of 1)   (goal <= 1.15)
-every-read/before p50, median of rounds            : $(median_of 2)
+coalesced/before p50, median of rounds             : $(median_of 1 "${ratios[@]}")   (goal <= 1.15)
+every-read/before p50, median of rounds            : $(median_of 2 "${ratios[@]}")
 export: $lines lines ($messages messages), $bytes bytes in $seconds s, last line $last
 export messages/s                                  : $(awk -v m="$messages" -v s="$seconds" 'BEGIN { printf "%.0f", m / s }')
 portal RSS before / peak during (KiB)              : $rss_before / $rss_peak
