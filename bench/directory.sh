@@ -138,7 +138,7 @@ PostgreSQL CPU REST / cheapest   : $(median 14)   (goal <= 1.2)
   vs cheapest at the REST rate    : $(median 20)
 GraphQL / REST req/s             : $(median 17)   (goal >= 0.8)
 portal CPU GraphQL / REST        : $(median 18)   (goal <= 1.3)
-MariaDB: REST req/s              : $(median 21) ($(median 24) of PostgreSQL's)
+MariaDB: REST req/s              : $(printf "%.0f" "$(median 21)") ($(median 24) of PostgreSQL's)
 MariaDB: CPU per page            : portal $(median 22) ms, MariaDB $(median 23) ms
 100-page bytes   : $page_bytes plain, $page_gzip_bytes gzip ($(ratio "$page_gzip_bytes" "$page_bytes") of plain)
 plan of a deep page (PostgreSQL):
