@@ -130,11 +130,12 @@ ticks_ms_per() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { pri
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 json_field() { sed -n "s/.*\"$2\":\\([0-9.]*\\).*/\\1/p" <<<"$1" | head -n1; }
 # pgbench_rate URL FILE [RATE]: transactions/s of FILE (16 clients, prepared; at most
-# RATE per second if given) and PostgreSQL's CPU per transaction in ms.
+# RATE per second if given; the array PGBENCH_ARGS, if set, adds arguments such as
+# -D variables) and PostgreSQL's CPU per transaction in ms.
 pgbench_rate() {
   local before out done_
   before=$(postgres_ticks)
-  out=$(pgbench -n -M prepared -f "$2" -c 16 -j 2 -T 10 ${3:+-R "$3"} "$1" 2>/dev/null)
+  out=$(pgbench -n -M prepared -f "$2" -c 16 -j 2 -T 10 ${3:+-R "$3"} ${PGBENCH_ARGS[@]+"${PGBENCH_ARGS[@]}"} "$1" 2>/dev/null)
   done_=$(awk '/transactions actually processed/ {print $NF}' <<<"$out")
   echo "$(awk '/^tps/ {print $3}' <<<"$out") $(ticks_ms_per $(( $(postgres_ticks) - before )) "$done_")"
 }

@@ -42,28 +42,31 @@ for answer in "$graphql_check" "$rest_check"; do
   fi
 done
 
-# The statements the API sends for one window, with the bound values written in.
+# The statements the API sends for one window, with the same values bound as
+# parameters (pgbench's variables, which -M prepared binds).
 # The window's own statement is compared with what PostgreSQL last saw from the API,
 # so the two cannot drift apart.
 first=$((M - 49))
-window_sql="SELECT \"messages\".\"conversation_id\", \"messages\".\"seq\", \"messages\".\"sender_id\", \"messages\".\"client_msg_id\", \"messages\".\"body\", \"messages\".\"created_at\", \"messages\".\"edited_at\", \"messages\".\"deleted_at\" FROM \"messages\" WHERE \"messages\".\"conversation_id\" = \$1 AND \"messages\".\"seq\" >= \$2 AND \"messages\".\"seq\" <= \$3 ORDER BY \"messages\".\"seq\" ASC LIMIT \$4"
+window_sql="SELECT \"messages\".\"conversation_id\", \"messages\".\"seq\", \"messages\".\"sender_id\", \"messages\".\"client_msg_id\", \"messages\".\"body\", \"messages\".\"created_at\", \"messages\".\"edited_at\", \"messages\".\"deleted_at\" FROM \"messages\" WHERE \"messages\".\"conversation_id\" = \$1 AND \"messages\".\"seq\" >= \$2 AND \"messages\".\"seq\" <= \$3 ORDER BY \"messages\".\"seq\" ASC LIMIT 50"
 sent=$(psql "$URL" -qtAc "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%FROM \"messages\" WHERE%' LIMIT 1")
 if [ "$sent" != "$window_sql" ]; then
   printf 'the window SQL of this script is not what the API sends:\n%s\n' "$sent" >&2
   exit 1
 fi
-bound() { sed -e "s/\$1/'$big'/" -e "s/\$2/$first/" -e "s/\$3/$M/" -e "s/\$4/50/" <<<"$1"; }
+bound() { sed -e 's/\$1/:conv/' -e 's/\$2/:lo/' -e 's/\$3/:hi/' <<<"$1"; }
 cat >/tmp/bench-window-api.sql <<SQL
-SELECT "conversations"."id" AS "A_id", "conversations"."created_by" AS "A_created_by", "conversations"."last_seq" AS "A_last_seq", "conversations"."last_activity_at" AS "A_last_activity_at", "conversations"."created_at" AS "A_created_at", "conversation_members"."conversation_id" AS "B_conversation_id", "conversation_members"."account_id" AS "B_account_id", "conversation_members"."last_read_seq" AS "B_last_read_seq", "conversation_members"."last_activity_at" AS "B_last_activity_at", "conversation_members"."joined_at" AS "B_joined_at", "conversation_members"."muted" AS "B_muted" FROM "conversations" LEFT JOIN "conversation_members" ON "conversation_members"."conversation_id" = "conversations"."id" AND "conversation_members"."account_id" = '$reader' WHERE "conversations"."id" = '$big' LIMIT 1;
+SELECT "conversations"."id" AS "A_id", "conversations"."created_by" AS "A_created_by", "conversations"."last_seq" AS "A_last_seq", "conversations"."last_activity_at" AS "A_last_activity_at", "conversations"."created_at" AS "A_created_at", "conversation_members"."conversation_id" AS "B_conversation_id", "conversation_members"."account_id" AS "B_account_id", "conversation_members"."last_read_seq" AS "B_last_read_seq", "conversation_members"."last_activity_at" AS "B_last_activity_at", "conversation_members"."joined_at" AS "B_joined_at", "conversation_members"."muted" AS "B_muted" FROM "conversations" LEFT JOIN "conversation_members" ON "conversation_members"."conversation_id" = "conversations"."id" AND "conversation_members"."account_id" = :reader WHERE "conversations"."id" = :conv LIMIT :one;
 $(bound "$window_sql");
 SQL
 # The cheapest statement for the same answer: the newest 51 rows (one more tells
-# whether older ones exist) of a conversation the reader is a member of.
-cat >/tmp/bench-window-cheapest.sql <<SQL
-SELECT seq, sender_id, client_msg_id, body, created_at, edited_at, deleted_at FROM messages WHERE conversation_id = '$big' AND EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = '$big' AND account_id = '$reader') ORDER BY seq DESC LIMIT 51;
+# whether older ones exist) of a conversation the reader is a member of, the ids bound
+# as the API binds them.
+cat >/tmp/bench-window-cheapest.sql <<'SQL'
+SELECT seq, sender_id, client_msg_id, body, created_at, edited_at, deleted_at FROM messages WHERE conversation_id = :conv AND EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = :conv AND account_id = :reader) ORDER BY seq DESC LIMIT 51;
 SQL
+PGBENCH_ARGS=(-D conv="$big" -D reader="$reader" -D lo="$first" -D hi="$M" -D one=1)
 for file in /tmp/bench-window-api.sql /tmp/bench-window-cheapest.sql; do
-  psql "$URL" -qtA -v ON_ERROR_STOP=1 -f "$file" >/dev/null
+  pgbench -n -M prepared -t 1 "${PGBENCH_ARGS[@]}" -f "$file" "$URL" >/dev/null
 done
 
 rounds=()

@@ -2,7 +2,7 @@
 //! replay of what a reconnecting stream missed.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::entity::{conversation, message};
@@ -12,6 +12,7 @@ use crate::DomainError;
 use crate::access_log::Purpose;
 use crate::actor::Actor;
 use crate::page::{Direction, Page, PageArgs, Pager, Rows};
+use crate::sql::first_rows;
 
 /// A conversation its caller was admitted to as a member: history reads within one
 /// request (a GraphQL `conversation` and its `messages`) need not check it again.
@@ -99,13 +100,12 @@ impl ChatService {
         }
         let (lo, hi) = request.range(last_seq);
         let items = if lo <= hi {
-            message::Entity::find()
+            let range = message::Entity::find()
                 .filter(message::Column::ConversationId.eq(id))
                 .filter(message::Column::Seq.gte(lo))
                 .filter(message::Column::Seq.lte(hi))
-                .order_by_asc(message::Column::Seq)
-                .limit((hi - lo + 1) as u64)
-                .all(&self.db)
+                .order_by_asc(message::Column::Seq);
+            first_rows::<_, message::Model>(&self.db, range, (hi - lo + 1) as u64)
                 .await?
                 .into_iter()
                 .map(Message::from)

@@ -2,13 +2,12 @@
 
 use sea_orm::sea_query::Order;
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryTrait,
-    Select, Value,
+    ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Select, Value,
 };
 
 use super::{Direction, PageRequest, Rows};
 use crate::DomainError;
-use crate::sql::past;
+use crate::sql::{first_rows, past};
 
 /// The key a list is ordered by: a sort column, then the id as tie-breaker (the two
 /// may be the same column when the id alone orders the list).
@@ -88,18 +87,4 @@ pub(super) async fn read_rows<E: EntityTrait, R: FromQueryResult>(
             has_prev: more_ahead,
         })
     }
-}
-
-/// The first `count` rows of `select`. The count is written into the SQL instead of
-/// being bound: PostgreSQL cannot reuse one plan for a bound LIMIT (its generic plan
-/// assumes a tenth of the table), so it planned the statement anew on every page,
-/// which cost the first page a fifth of its throughput (`bench/directory.sh`).
-async fn first_rows<E: EntityTrait, R: FromQueryResult>(
-    db: &impl ConnectionTrait,
-    select: Select<E>,
-    count: u64,
-) -> Result<Vec<R>, DbErr> {
-    let mut statement = select.build(db.get_database_backend());
-    statement.sql.push_str(&format!(" LIMIT {count}"));
-    R::find_by_statement(statement).all(db).await
 }
