@@ -8,9 +8,10 @@
 # >= 0.8 of its rate, <= 1.3x its `portal` CPU per page); the REST first page on
 # MariaDB (the same therapists seeded there) with `portal`'s and MariaDB's CPU per
 # page; and the bytes of a 100-therapist page with and without gzip.
-# Usage: bench/directory.sh [THERAPISTS]
+# Usage: bench/directory.sh [THERAPISTS] [ROUNDS=5]
 source "$(dirname "$0")/lib.sh"
 N=${1:-1000000}
+ROUNDS=${2:-5}
 build
 URL=$(create_db portal_bench_directory)
 "$BIN" migrate --database-url "$URL" >/dev/null
@@ -84,16 +85,11 @@ fi
 # pgbench take turns, and the report gives each round's ratios and their median.
 # Each REST round also reports the CPU time `portal` and PostgreSQL spent per request.
 rounds=()
-for round in 1 2 3 4 5; do
-  portal_before=$(cpu_ticks "${PIDS[0]}")
-  out=$(wrk -t2 -c16 -d10s -s "$GRAPHQL_PAGE" -H "Authorization: Bearer $TOKEN" "$BASE/graphql")
-  graphql=$(wrk_ok_rps "$out")
-  graphql_cpu=$(ticks_ms_per $(( $(cpu_ticks "${PIDS[0]}") - portal_before )) "$(awk '/requests in/ {print $1}' <<<"$out")")
-  portal_before=$(cpu_ticks "${PIDS[0]}"); postgres_before=$(postgres_ticks)
-  out=$(wrk -t2 -c16 -d10s -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=20")
-  portal_ticks=$(( $(cpu_ticks "${PIDS[0]}") - portal_before ))
-  postgres_ticks=$(( $(postgres_ticks) - postgres_before ))
-  rest=$(wrk_ok_rps "$out"); served=$(awk '/requests in/ {print $1}' <<<"$out")
+for round in $(seq 1 "$ROUNDS"); do
+  measured=$(wrk_cpu "${PIDS[0]}" postgres_ticks -s "$GRAPHQL_PAGE" -H "Authorization: Bearer $TOKEN" "$BASE/graphql")
+  read -r graphql graphql_cpu _ <<<"$measured"
+  measured=$(wrk_cpu "${PIDS[0]}" postgres_ticks -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=20")
+  read -r rest rest_cpu rest_pg_cpu <<<"$measured"
   gzipped=$(wrk_ok_rps "$(wrk -t2 -c16 -d10s -H "Authorization: Bearer $TOKEN" -H "Accept-Encoding: gzip" "$BASE/v1/therapists?limit=20")")
   read -r same same_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-first-page.sql)"
   read -r cheapest cheapest_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-cheapest-page.sql)"
@@ -101,14 +97,11 @@ for round in 1 2 3 4 5; do
   # A backend that waits between statements costs PostgreSQL more per statement than
   # one kept busy: the cheapest statement again, at the rate REST was served.
   read -r _ paced_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-cheapest-page.sql "${rest%.*}")"
-  rest_pg_cpu=$(ticks_ms_per "$postgres_ticks" "$served")
-  rounds+=("$rest $gzipped $same $cheapest $tagged $(ticks_ms_per "$portal_ticks" "$served") $rest_pg_cpu $same_cpu $cheapest_cpu $tagged_cpu $(ratio "$rest" "$same") $(ratio "$gzipped" "$same") $(ratio "$rest" "$cheapest") $(ratio "$rest_pg_cpu" "$cheapest_cpu") $graphql $graphql_cpu $(ratio "$graphql" "$rest")")
-  rounds[-1]+=" $(ratio "$graphql_cpu" "$(awk '{print $6}' <<<"${rounds[-1]}")") $paced_cpu $(ratio "$rest_pg_cpu" "$paced_cpu")"
-  portal_before=$(cpu_ticks "${PIDS[1]}"); mariadb_before=$(mariadb_ticks)
-  out=$(wrk -t2 -c16 -d10s -H "Authorization: Bearer $MARIADB_TOKEN" "$MARIADB_BASE/v1/therapists?limit=20")
-  portal_ticks=$(( $(cpu_ticks "${PIDS[1]}") - portal_before )); mariadb_ticks=$(( $(mariadb_ticks) - mariadb_before ))
-  served=$(awk '/requests in/ {print $1}' <<<"$out"); on_mariadb=$(wrk_ok_rps "$out")
-  rounds[-1]+=" $on_mariadb $(ticks_ms_per "$portal_ticks" "$served") $(ticks_ms_per "$mariadb_ticks" "$served") $(ratio "$on_mariadb" "$rest")"
+  rounds+=("$rest $gzipped $same $cheapest $tagged $rest_cpu $rest_pg_cpu $same_cpu $cheapest_cpu $tagged_cpu $(ratio "$rest" "$same") $(ratio "$gzipped" "$same") $(ratio "$rest" "$cheapest") $(ratio "$rest_pg_cpu" "$cheapest_cpu") $graphql $graphql_cpu $(ratio "$graphql" "$rest")")
+  rounds[-1]+=" $(ratio "$graphql_cpu" "$rest_cpu") $paced_cpu $(ratio "$rest_pg_cpu" "$paced_cpu")"
+  measured=$(wrk_cpu "${PIDS[1]}" mariadb_ticks -H "Authorization: Bearer $MARIADB_TOKEN" "$MARIADB_BASE/v1/therapists?limit=20")
+  read -r on_mariadb mariadb_portal_cpu mariadb_cpu <<<"$measured"
+  rounds[-1]+=" $on_mariadb $mariadb_portal_cpu $mariadb_cpu $(ratio "$on_mariadb" "$rest")"
 done
 throughput=$(printf '%s\n' "${rounds[@]}" | awk '{printf "  round %d: REST %.0f req/s (gzip %.0f); pgbench: same SQL %.0f, cheapest %.0f, tag tables %.0f tps\n           CPU per page: portal %s ms; PostgreSQL %s ms under REST, %s same SQL, %s cheapest, %s tag tables, %s cheapest at the REST rate\n           GraphQL %.0f req/s, portal %s ms per page\n           MariaDB: REST %.0f req/s, CPU per page: portal %s ms, MariaDB %s ms\n", NR, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $19, $15, $16, $21, $22, $23}')
 median() { median_of "$1" "${rounds[@]}"; }
@@ -130,7 +123,7 @@ OFFSET/first p50 : $(ratio "$offset" "$f")
 REST first page (wrk, 16 connections; on PostgreSQL, then on MariaDB) vs pgbench (16 clients, prepared) of the
 API's SQL, of the cheapest statement for the same page, and of the former tag-table SQL:
 $throughput
-medians of 5 rounds:
+medians of $ROUNDS rounds:
 REST / pgbench same SQL          : $(median 11)   (goal >= 0.35)
 with gzip / pgbench same SQL     : $(median 12)   (goal >= 0.35)
 REST / pgbench cheapest          : $(median 13)   (goal >= 0.5)

@@ -95,9 +95,9 @@ member() {
 # wrk_rps OUTPUT: requests per second from wrk's output.
 wrk_rps() { awk '/Requests\/sec/ {print $2}' <<<"$1"; }
 # wrk_ok_rps OUTPUT: the same, refusing a run with any failed or non-2xx request (an
-# expired token, say), which measured nothing.
+# expired token, say) or none at all, which measured nothing.
 wrk_ok_rps() {
-  if grep -qE 'Non-2xx|Socket errors' <<<"$1"; then
+  if grep -qE 'Non-2xx|Socket errors' <<<"$1" || ! grep -q 'Requests/sec' <<<"$1"; then
     echo "wrk saw failed requests:" >&2; echo "$1" >&2; return 1
   fi
   wrk_rps "$1"
@@ -125,6 +125,21 @@ postgres_ticks() {
 # mariadb_ticks: CPU of the MariaDB server in clock ticks (one process, threads
 # included).
 mariadb_ticks() { cpu_ticks $(pgrep -o -x mariadbd); }
+# wrk_cpu PID DATABASE_TICKS WRK_ARGS...: a 10-second wrk run (2 threads, 16
+# connections) refused if any request failed; prints requests/s, then the CPU in ms
+# per request of process PID and of the database (DATABASE_TICKS: postgres_ticks or
+# mariadb_ticks). Assign its output (x=$(wrk_cpu ...)) so that a refusal stops the
+# script.
+wrk_cpu() {
+  local pid=$1 database=$2 before database_before out rps served
+  shift 2
+  before=$(cpu_ticks "$pid"); database_before=$($database)
+  out=$(wrk -t2 -c16 -d10s "$@")
+  local spent=$(( $(cpu_ticks "$pid") - before )) database_spent=$(( $($database) - database_before ))
+  rps=$(wrk_ok_rps "$out") || return 1
+  served=$(awk '/requests in/ {print $1}' <<<"$out")
+  echo "$rps $(ticks_ms_per "$spent" "$served") $(ticks_ms_per "$database_spent" "$served")"
+}
 # ticks_ms_per TICKS N: milliseconds of CPU per item.
 ticks_ms_per() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t * 1000 / hz / n }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

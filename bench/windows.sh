@@ -71,16 +71,10 @@ done
 
 rounds=()
 for round in $(seq 1 "$ROUNDS"); do
-  portal_before=$(cpu_ticks "${PIDS[0]}")
-  out=$(wrk -t2 -c16 -d10s -s "$GRAPHQL_WINDOW" -H "Authorization: Bearer $TOKEN" "$BASE/graphql")
-  graphql=$(wrk_ok_rps "$out")
-  graphql_cpu=$(ticks_ms_per $(( $(cpu_ticks "${PIDS[0]}") - portal_before )) "$(awk '/requests in/ {print $1}' <<<"$out")")
-  portal_before=$(cpu_ticks "${PIDS[0]}"); postgres_before=$(postgres_ticks)
-  out=$(wrk -t2 -c16 -d10s -H "Authorization: Bearer $TOKEN" "$REST_WINDOW")
-  portal_ticks=$(( $(cpu_ticks "${PIDS[0]}") - portal_before ))
-  postgres_ticks=$(( $(postgres_ticks) - postgres_before ))
-  rest=$(wrk_ok_rps "$out"); served=$(awk '/requests in/ {print $1}' <<<"$out")
-  rest_cpu=$(ticks_ms_per "$portal_ticks" "$served"); rest_pg_cpu=$(ticks_ms_per "$postgres_ticks" "$served")
+  measured=$(wrk_cpu "${PIDS[0]}" postgres_ticks -s "$GRAPHQL_WINDOW" -H "Authorization: Bearer $TOKEN" "$BASE/graphql")
+  read -r graphql graphql_cpu _ <<<"$measured"
+  measured=$(wrk_cpu "${PIDS[0]}" postgres_ticks -H "Authorization: Bearer $TOKEN" "$REST_WINDOW")
+  read -r rest rest_cpu rest_pg_cpu <<<"$measured"
   read -r api api_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-window-api.sql)"
   read -r cheapest cheapest_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-window-cheapest.sql)"
   read -r _ paced_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-window-cheapest.sql "${rest%.*}")"

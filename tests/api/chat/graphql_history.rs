@@ -3,6 +3,7 @@
 //! the REST window answer.
 
 use super::*;
+use crate::conversing;
 
 const HISTORY_FIELDS: &str = "id uuid createdBy createdAt lastActivityAt messageCount
     messages(last: 3) {
@@ -26,31 +27,18 @@ async fn conversation(app: &TestApp, pair: &Pair, fields: &str) -> Value {
 async fn a_history_read_answers_what_the_full_read_and_rest_answer(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let pair = pair_with_history(&app, 6).await;
-    let message = |seq: i64| {
-        format!(
-            "{}/v1/conversations/{}/messages/{seq}",
-            app.address, pair.conversation
-        )
-    };
     // An edited message and a tombstone among the three newest (odd seqs are the
     // client's).
-    let edited = app
-        .http
-        .patch(message(5))
-        .bearer_auth(&pair.client_token)
-        .json(&json!({ "body": "corrected" }))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(edited.status(), 200);
-    let deleted = app
-        .http
-        .delete(message(4))
-        .bearer_auth(&pair.therapist_token)
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(deleted.status(), 204);
+    let (client, therapist) = (&pair.client_token, &pair.therapist_token);
+    let conversation_id = &pair.conversation;
+    assert_eq!(
+        conversing::edit(&app, client, conversation_id, 5, "corrected").await,
+        200
+    );
+    assert_eq!(
+        conversing::delete(&app, therapist, conversation_id, 4).await,
+        204
+    );
 
     let head = conversation(&app, &pair, HISTORY_FIELDS).await;
     let full = conversation(
@@ -59,8 +47,7 @@ async fn a_history_read_answers_what_the_full_read_and_rest_answer(backend: Back
         &format!("{HISTORY_FIELDS} members {{ accountId }}"),
     )
     .await;
-    let members = full.as_object().expect("an object").clone();
-    let mut without_members = members;
+    let mut without_members = full.as_object().expect("an object").clone();
     without_members.remove("members");
     assert_eq!(
         head,
