@@ -145,6 +145,10 @@ impl Application {
             retention,
             shutdown.started(),
         ));
+        tokio::spawn(domain::sync::sweep_every(
+            dispatch.db.clone(),
+            shutdown.started(),
+        ));
         tokio::spawn(state.push.dispatcher(dispatch.db)?.run(shutdown.started()));
         tokio::spawn(state.access_log.clone().flush_every(shutdown.started()));
         let schema = graphql::build_schema(state.clone());

@@ -16,6 +16,7 @@ mod m20261204_000006_create_totp;
 mod m20261204_000007_create_access_log;
 mod m20261205_000008_add_erasure;
 mod m20261205_000009_therapist_tags_on_row;
+mod m20261205_000010_create_sync_pending;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_create_access_log::Migration),
             Box::new(m20261205_000008_add_erasure::Migration),
             Box::new(m20261205_000009_therapist_tags_on_row::Migration),
+            Box::new(m20261205_000010_create_sync_pending::Migration),
         ]
     }
 }

@@ -114,8 +114,9 @@ impl ChatService {
         let started = Entry::Conversation {
             conversation_id: id,
         };
-        let positions = sync::record(&txn, &members, started).await?;
+        let recorded = sync::record(&txn, &members, started).await?;
         txn.commit().await?;
+        let positions = self.sequencer.positions(recorded).await;
         self.hub.membership_changed(members).await;
         let event = Event::ConversationStarted {
             conversation_id: id,
@@ -199,8 +200,9 @@ impl ChatService {
             account_id: actor.account_id,
             seq,
         };
-        let positions = self.record_for_members(&txn, id, marker).await?;
+        let recorded = self.record_for_members(&txn, id, marker).await?;
         txn.commit().await?;
+        let positions = self.sequencer.positions(recorded).await;
         let event = Event::ReadMarker {
             conversation_id: id,
             account_id: actor.account_id,

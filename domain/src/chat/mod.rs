@@ -43,6 +43,7 @@ use crate::cursor::CursorKey;
 use crate::database::Db;
 use crate::events::Hub;
 use crate::push::Outbox;
+use crate::sync::Sequencer;
 
 /// A message as members see it; a deleted one keeps its place with no body.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -147,6 +148,7 @@ pub struct ChatService {
     members: Arc<members::MemberCache>,
     typing: Arc<typing::TypingBoard>,
     access_log: AccessLog,
+    sequencer: Sequencer,
 }
 
 /// Gates kept before dead ones are pruned.
@@ -163,6 +165,7 @@ impl ChatService {
         access_log: AccessLog,
     ) -> Self {
         Self {
+            sequencer: Sequencer::new(db.clone()),
             db,
             cursors,
             hub,
@@ -253,14 +256,14 @@ async fn members_in(
 }
 
 impl ChatService {
-    /// Records `entry` in the feed of every member of conversation `id`, inside
-    /// `txn`; each member's position.
+    /// Records `entry` for every member of conversation `id`, inside `txn`; after the
+    /// commit, `sequencer` gives out their positions.
     async fn record_for_members(
         &self,
         txn: &impl sea_orm::ConnectionTrait,
         id: Uuid,
         entry: crate::sync::Entry,
-    ) -> Result<crate::sync::Positions, DomainError> {
+    ) -> Result<crate::sync::Recorded, DomainError> {
         let members = self.members.of(txn, id).await?;
         crate::sync::record(txn, &members, entry).await
     }
@@ -271,7 +274,7 @@ impl ChatService {
         txn: &impl sea_orm::ConnectionTrait,
         id: Uuid,
         seq: i64,
-    ) -> Result<crate::sync::Positions, DomainError> {
+    ) -> Result<crate::sync::Recorded, DomainError> {
         let entry = crate::sync::Entry::Message {
             conversation_id: id,
             seq,

@@ -35,8 +35,9 @@ impl ChatService {
             conversation_id: id,
             muted,
         };
-        let positions = sync::record(&txn, &[actor.account_id], change).await?;
+        let recorded = sync::record(&txn, &[actor.account_id], change).await?;
         txn.commit().await?;
+        let positions = self.sequencer.positions(recorded).await;
         let event = Event::NotificationsChanged {
             conversation_id: id,
             muted,

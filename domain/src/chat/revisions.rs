@@ -43,8 +43,9 @@ impl ChatService {
             .filter(message::Column::Seq.eq(seq))
             .exec(&txn)
             .await?;
-        let positions = self.record_message(&txn, id, seq).await?;
+        let recorded = self.record_message(&txn, id, seq).await?;
         txn.commit().await?;
+        let positions = self.sequencer.positions(recorded).await;
         let message: Message = self.own_message(actor, id, seq).await?.into();
         if let Some(live) = message.live() {
             let event = Event::MessageEdited { message: live };
@@ -70,8 +71,9 @@ impl ChatService {
             .filter(message::Column::Seq.eq(seq))
             .exec(&txn)
             .await?;
-        let positions = self.record_message(&txn, id, seq).await?;
+        let recorded = self.record_message(&txn, id, seq).await?;
         txn.commit().await?;
+        let positions = self.sequencer.positions(recorded).await;
         let event = Event::MessageDeleted {
             conversation_id: id,
             seq,

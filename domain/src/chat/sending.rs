@@ -161,8 +161,9 @@ impl ChatService {
         self.outbox
             .enqueue(&txn, id, seq, actor.account_id, now)
             .await?;
-        let positions = self.record_message(&txn, id, seq).await?;
+        let recorded = self.record_message(&txn, id, seq).await?;
         txn.commit().await?;
+        let positions = self.sequencer.positions(recorded).await;
         let message = Message {
             conversation_id: id,
             seq,

@@ -16,7 +16,7 @@ use crate::chat::{member, message, revision};
 use crate::directory::{language, specialty, therapist};
 use crate::limits;
 use crate::push::{outbox_entity as outbox, subscription};
-use crate::sync::{feed, head};
+use crate::sync::{feed, head, pending};
 use crate::text::{self, Lines};
 
 /// What an erasure did.
@@ -230,6 +230,10 @@ async fn forget_copies(conn: &impl ConnectionTrait, person: Uuid) -> Result<(), 
         .await?;
     head::Entity::delete_many()
         .filter(head::Column::AccountId.eq(person))
+        .exec(conn)
+        .await?;
+    pending::Entity::delete_many()
+        .filter(pending::Column::AccountId.eq(person))
         .exec(conn)
         .await?;
     Ok(())

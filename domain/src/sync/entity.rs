@@ -44,3 +44,26 @@ pub mod feed {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod pending {
+    use sea_orm::entity::prelude::*;
+
+    /// A change recorded in its own transaction, waiting for its feed position.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sync_pending")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub account_id: Uuid,
+        pub kind: String,
+        pub conversation_id: Uuid,
+        pub seq: Option<i64>,
+        pub subject_id: Option<Uuid>,
+        pub recorded_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,18 +1,22 @@
 //! The change feed: every change a member must learn about (a message created,
 //! edited or deleted; a read marker moved; a conversation started with them; their
-//! mute switch), recorded per account with a position given out in the change's own
-//! transaction. A client that was away asks for what follows the last position it
-//! saw; reading costs what the changes cost, not what the history holds.
+//! mute switch), recorded per account in the change's own transaction and given its
+//! position in the account's feed right after the commit, by the sequencer. A client
+//! that was away asks for what follows the last position it saw; reading costs what
+//! the changes cost, not what the history holds.
 
 mod compact;
 mod entity;
 mod record;
+mod sequence;
+mod sequencer;
 
 pub use compact::{compact, compact_every};
 
-pub use entity::{feed, head};
+pub use entity::{feed, head, pending};
 pub use record::Positions;
-pub(crate) use record::{Entry, record};
+pub(crate) use record::{Entry, Recorded, record};
+pub use sequencer::{Sequencer, UNLEARNED, sweep_every};
 
 use uuid::Uuid;
 
