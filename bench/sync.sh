@@ -59,9 +59,12 @@ changes=$(curl -s "$BASE/v1/sync?since=$big_since" -H "authorization: Bearer $bi
 stop_nodes
 
 # Sends/s before and after the feed, each on a database of its own schema.
-BEFORE_URL=$(create_db portal_bench_sync_sends_before)
+BEFORE_URL=$(create_db "portal_bench_sync_sends_${BEFORE_REV:0:8}")
 AFTER_URL=$(create_db portal_bench_sync_sends_after)
 "$BEFORE_BIN" migrate --database-url "$BEFORE_URL" >/dev/null
+# portal-bench seeds accounts with today's columns; the older schema lacks the two
+# that erasure added later, which nothing in the older build reads.
+psql "$BEFORE_URL" -qc "ALTER TABLE accounts ADD COLUMN IF NOT EXISTS legal_hold boolean NOT NULL DEFAULT false, ADD COLUMN IF NOT EXISTS erased_at timestamptz" >&2
 "$BIN" migrate --database-url "$AFTER_URL" >/dev/null
 sends() { # BINARY DATABASE
   BIN=$1 start_node "$2" 18407 PORTAL_WORKERS=2 PORTAL_PUSH_DELAY_MS=3600000

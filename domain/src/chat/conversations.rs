@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::entity::{conversation, member, message};
-use super::{Access, ChatService, Conversation, Member, Message};
+use super::{ChatService, Conversation, Member, Message};
 use crate::DomainError;
 use crate::access_log::Purpose;
 use crate::accounts::account;
@@ -162,11 +162,8 @@ impl ChatService {
 
     /// One conversation's metadata (members, counts, last activity).
     pub async fn get(&self, actor: &Actor, id: Uuid) -> Result<Conversation, DomainError> {
-        let purpose = match self.access(actor, id).await? {
-            (_, Access::Member(_)) => Purpose::Care,
-            (_, Access::Staff) => Purpose::Support,
-        };
-        self.log_reads(actor, [id], purpose).await?;
+        let (_, access) = self.access(actor, id).await?;
+        self.log_reads(actor, [id], access.purpose()).await?;
         let mut described = self.describe(actor, &[id]).await?;
         described.remove(&id).ok_or(DomainError::NotFound {
             entity: "conversation",

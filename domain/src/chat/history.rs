@@ -53,11 +53,7 @@ impl ChatService {
     /// statement.
     pub async fn head(&self, actor: &Actor, id: Uuid) -> Result<ConversationHead, DomainError> {
         let (conversation, access) = self.access(actor, id).await?;
-        let purpose = match access {
-            Access::Member(_) => Purpose::Care,
-            Access::Staff => Purpose::Support,
-        };
-        self.log_reads(actor, [id], purpose).await?;
+        self.log_reads(actor, [id], access.purpose()).await?;
         Ok(ConversationHead {
             id,
             created_by: conversation.created_by,

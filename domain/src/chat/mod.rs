@@ -137,6 +137,16 @@ enum Access {
     Staff,
 }
 
+impl Access {
+    /// Why a read under this access is logged.
+    fn purpose(&self) -> crate::access_log::Purpose {
+        match self {
+            Self::Member(_) => crate::access_log::Purpose::Care,
+            Self::Staff => crate::access_log::Purpose::Support,
+        }
+    }
+}
+
 /// Conversations and their messages.
 #[derive(Debug, Clone)]
 pub struct ChatService {

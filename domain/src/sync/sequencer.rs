@@ -39,7 +39,7 @@ pub struct Sequencer {
 struct Inner {
     db: Db,
     waiting: Mutex<Vec<Waiter>>,
-    round: tokio::sync::Mutex<Unclaimed>,
+    round: Arc<tokio::sync::Mutex<Unclaimed>>,
 }
 
 #[derive(Debug)]
@@ -62,7 +62,7 @@ impl Sequencer {
             inner: Arc::new(Inner {
                 db,
                 waiting: Mutex::default(),
-                round: tokio::sync::Mutex::default(),
+                round: Arc::default(),
             }),
         }
     }
@@ -77,14 +77,18 @@ impl Sequencer {
         let audience = recorded.audience.clone();
         let (reply, mut answer) = oneshot::channel();
         self.lock_waiting().push(Waiter { recorded, reply });
-        {
-            let mut unclaimed = self.inner.round.lock().await;
-            // An earlier round served this writer while it waited for its turn.
-            if let Ok(positions) = answer.try_recv() {
-                return positions;
-            }
-            let batch = std::mem::take(&mut *self.lock_waiting());
-            self.run(&mut unclaimed, batch).await;
+        let mut turn = self.inner.round.clone().lock_owned().await;
+        // An earlier round served this writer while it waited for its turn.
+        if let Ok(positions) = answer.try_recv() {
+            return positions;
+        }
+        let batch = std::mem::take(&mut *self.lock_waiting());
+        // Its own task, so that a writer dropped mid-round (its client went away)
+        // does not leave the others in the batch without an answer.
+        let sequencer = self.clone();
+        let round = tokio::spawn(async move { sequencer.run(&mut turn, batch).await });
+        if let Err(err) = round.await {
+            tracing::error!(error = %err, "a sequencing round failed");
         }
         answer
             .await

@@ -322,3 +322,50 @@ async fn a_token_older_than_retention_is_refused_not_silently_short(backend: Bac
     assert_eq!(next["changes"][0]["message"]["body"], "live again");
 }
 on_every_backend!(a_token_older_than_retention_is_refused_not_silently_short);
+
+async fn a_change_whose_writer_stopped_before_its_round_is_placed_by_the_sweep(backend: Backend) {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let app = TestApp::spawn(backend).await;
+    let chat = crate::realtime::chat(&app).await;
+    send(&app, &chat.therapist_token, &chat.conversation, "placed").await;
+    let start = sync(&app, &chat.client_token, "").await;
+    let conversation_id = chat.conversation.parse().expect("a uuid");
+    // What a writer leaves when it stops between its commit and its round: an edit
+    // of message 1, recorded for the client, with no position yet.
+    let stranded = domain::sync::pending::ActiveModel {
+        account_id: Set(chat.client.id),
+        kind: Set("message".into()),
+        conversation_id: Set(conversation_id),
+        seq: Set(Some(1)),
+        subject_id: Set(None),
+        recorded_at: Set(chrono::Utc::now() - chrono::Duration::seconds(10)),
+        ..Default::default()
+    };
+    domain::sync::pending::Entity::insert(stranded)
+        .exec(&app.storage.db)
+        .await
+        .expect("inserted");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let found = loop {
+        let answer = sync(&app, &chat.client_token, &since(&start)).await;
+        if !answer["changes"].as_array().expect("changes").is_empty() {
+            break answer;
+        }
+        assert!(std::time::Instant::now() < deadline, "never placed");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let changes = found["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 1, "{found}");
+    assert_eq!(changes[0]["message"]["body"], "placed");
+    // It took the next position, and the next send comes after it.
+    let reached = sync(&app, &chat.client_token, "").await;
+    send(&app, &chat.therapist_token, &chat.conversation, "after").await;
+    let after = sync(&app, &chat.client_token, &since(&reached)).await;
+    assert_eq!(
+        positions(&after),
+        vec![positions(&found)[0] + 1],
+        "{found} {after}"
+    );
+}
+on_every_backend!(a_change_whose_writer_stopped_before_its_round_is_placed_by_the_sweep);
