@@ -237,6 +237,10 @@ pub struct Conversation {
     #[serde(skip)]
     #[graphql(skip)]
     pub admission: Option<domain::chat::Admission>,
+    /// The page `messages` asked for, read with the row (`head_with_messages`).
+    #[serde(skip)]
+    #[graphql(skip)]
+    pub prefetched_messages: Option<domain::page::Page<domain::chat::Message>>,
 }
 
 impl From<domain::chat::Conversation> for Conversation {
@@ -252,6 +256,7 @@ impl From<domain::chat::Conversation> for Conversation {
             unread_count: c.unread_count,
             last_message: c.last_message.map(Into::into),
             admission: None,
+            prefetched_messages: None,
         }
     }
 }
@@ -271,6 +276,7 @@ impl From<domain::chat::ConversationHead> for Conversation {
             unread_count: None,
             last_message: None,
             admission: head.admission,
+            prefetched_messages: None,
         }
     }
 }

@@ -3,12 +3,15 @@
 //! one domain call (a fixed number of queries), so there is no N+1 to batch away.
 
 use async_graphql::connection::EmptyFields;
-use async_graphql::{ComplexObject, Context, Object, Result, ScalarType, SimpleObject, Value};
+use async_graphql::{
+    ComplexObject, Context, Lookahead, Object, Result, ScalarType, SelectionField, SimpleObject,
+    Value,
+};
 use domain::chat::{WindowArgs, WindowRequest};
 use uuid::Uuid;
 
-use super::connection::connection_page;
 use super::connection::{Connection, connection_of};
+use super::connection::{connection_page, connection_page_of};
 use super::plain::{Plain, PlainFields};
 use super::{actor, graphql_error};
 use crate::state::AppState;
@@ -27,6 +30,13 @@ impl views::Conversation {
         before: Option<String>,
     ) -> Result<Connection<Plain<views::Message>>> {
         let state = ctx.data::<AppState>()?;
+        if let Some(page) = &self.prefetched_messages {
+            return Ok(connection_of(
+                page.clone(),
+                |message| Plain(views::Message::from(message)),
+                EmptyFields,
+            ));
+        }
         let page = connection_page(ctx, first, after, last, before);
         let page = match &self.admission {
             Some(admission) => state.chat.messages_page_in(admission, page).await,
@@ -93,6 +103,33 @@ pub struct SendMessageResult {
     pub created: bool,
 }
 
+/// The page a `messages` selection asks for; `None` when its arguments are not
+/// what the field takes (the field then reports them itself).
+fn page_asked(messages: &SelectionField<'_>) -> Option<domain::page::PageArgs> {
+    let (mut first, mut after, mut last, mut before) = (None, None, None, None);
+    for (name, value) in messages.arguments().ok()? {
+        let count = |value: &Value| match value {
+            Value::Null => Some(None),
+            Value::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()).map(Some),
+            _ => None,
+        };
+        let cursor = |value: &Value| match value {
+            Value::Null => Some(None),
+            Value::String(cursor) => Some(Some(cursor.clone())),
+            _ => None,
+        };
+        match name.as_str() {
+            "first" => first = count(&value)?,
+            "last" => last = count(&value)?,
+            "after" => after = cursor(&value)?,
+            "before" => before = cursor(&value)?,
+            _ => return None,
+        }
+    }
+    let selection = Lookahead::from(*messages);
+    Some(connection_page_of(selection, first, after, last, before))
+}
+
 /// The fields of `Conversation` that need more than its own row.
 const SUMMARY_FIELDS: [&str; 3] = ["members", "unreadCount", "lastMessage"];
 
@@ -154,8 +191,21 @@ impl ChatQuery {
         let summary = SUMMARY_FIELDS
             .iter()
             .any(|field| selected.field(field).exists());
+        // With one `messages` page selected, it is read in the same statement.
+        let history = selected.field("messages").selection_fields();
         let conversation = if summary {
             state.chat.get(actor(ctx)?, id).await.map(Into::into)
+        } else if let [messages] = history.as_slice()
+            && let Some(page) = page_asked(messages)
+        {
+            state
+                .chat
+                .head_with_messages(actor(ctx)?, id, page)
+                .await
+                .map(|(head, page)| views::Conversation {
+                    prefetched_messages: page,
+                    ..head.into()
+                })
         } else {
             state.chat.head(actor(ctx)?, id).await.map(Into::into)
         };

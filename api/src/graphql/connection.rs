@@ -2,7 +2,7 @@
 //! `pageInfo`, plus any extra fields such as `totalCount`), built from a domain `Page`.
 
 use async_graphql::connection::{self, Edge, EmptyFields};
-use async_graphql::{Context, ObjectType, OutputType};
+use async_graphql::{Context, Lookahead, ObjectType, OutputType};
 use domain::page::{Page, PageArgs};
 
 /// A connection over `T` with opaque string cursors.
@@ -42,11 +42,22 @@ pub(crate) fn connection_page(
     last: Option<i32>,
     before: Option<String>,
 ) -> PageArgs {
+    connection_page_of(ctx.look_ahead(), first, after, last, before)
+}
+
+/// The page a connection field asks for, `selection` being what it selects.
+pub(crate) fn connection_page_of(
+    selection: Lookahead<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> PageArgs {
     PageArgs::Connection {
         first: first.map(i64::from),
         after,
         last: last.map(i64::from),
         before,
-        each_cursor: ctx.look_ahead().field("edges").field("cursor").exists(),
+        each_cursor: selection.field("edges").field("cursor").exists(),
     }
 }

@@ -11,7 +11,7 @@ use super::{Access, ChatService, Message, MessageWindow};
 use crate::DomainError;
 use crate::access_log::Purpose;
 use crate::actor::Actor;
-use crate::page::{Direction, Page, PageArgs, Pager, Rows};
+use crate::page::{Direction, Page, PageArgs, PageRequest, Pager, Rows};
 use crate::sql::first_rows;
 
 /// A conversation its caller was admitted to as a member: history reads within one
@@ -19,8 +19,8 @@ use crate::sql::first_rows;
 /// Only this module builds one.
 #[derive(Debug, Clone)]
 pub struct Admission {
-    actor: Actor,
-    conversation: conversation::Model,
+    pub(super) actor: Actor,
+    pub(super) conversation: conversation::Model,
 }
 
 /// A conversation's own row and the caller's admission to its history (`head`).
@@ -54,29 +54,24 @@ impl ChatService {
     pub async fn head(&self, actor: &Actor, id: Uuid) -> Result<ConversationHead, DomainError> {
         let (conversation, access) = self.access(actor, id).await?;
         self.log_reads(actor, [id], access.purpose()).await?;
-        Ok(ConversationHead {
-            id,
-            created_by: conversation.created_by,
-            created_at: conversation.created_at,
-            last_activity_at: conversation.last_activity_at,
-            message_count: conversation.last_seq,
-            admission: matches!(access, Access::Member(_)).then(|| Admission {
-                actor: actor.clone(),
-                conversation,
-            }),
-        })
+        Ok(head_of(actor, conversation, &access))
     }
 
     /// A window of history, ascending by seq, with exact has-older/has-newer flags.
-    /// Two statements (admission, the seq range) at any depth.
+    /// One statement (admission and the seq range together) at any depth.
     pub async fn window(
         &self,
         actor: &Actor,
         id: Uuid,
         request: WindowRequest,
     ) -> Result<MessageWindow, DomainError> {
-        let admission = self.admit(actor, id).await?;
-        self.window_in(&admission, request).await
+        let (conversation, access, items) = self.read_with_window(actor, id, request).await?;
+        access.member()?;
+        let admission = Admission {
+            actor: actor.clone(),
+            conversation,
+        };
+        self.finish_window(&admission, request, items).await
     }
 
     /// A window of the conversation `admission` opened: one statement.
@@ -85,19 +80,10 @@ impl ChatService {
         admission: &Admission,
         request: WindowRequest,
     ) -> Result<MessageWindow, DomainError> {
-        let id = admission.conversation.id;
-        self.log_reads(&admission.actor, [id], Purpose::Care)
-            .await?;
-        let last_seq = admission.conversation.last_seq;
-        if let Anchor::Around { seq, .. } = request.anchor
-            && seq > last_seq
-        {
-            return Err(DomainError::NotFound { entity: "message" });
-        }
-        let (lo, hi) = request.range(last_seq);
-        let items = if lo <= hi {
+        let (lo, hi) = request.range(admission.conversation.last_seq);
+        let items = if lo <= hi && !beyond_history(admission, request) {
             let range = message::Entity::find()
-                .filter(message::Column::ConversationId.eq(id))
+                .filter(message::Column::ConversationId.eq(admission.conversation.id))
                 .filter(message::Column::Seq.gte(lo))
                 .filter(message::Column::Seq.lte(hi))
                 .order_by_asc(message::Column::Seq);
@@ -109,6 +95,25 @@ impl ChatService {
         } else {
             Vec::new()
         };
+        self.finish_window(admission, request, items).await
+    }
+
+    /// The window of `items` read for `request`: logged, with its flags; a window
+    /// around a message that does not exist is `NotFound`.
+    pub(super) async fn finish_window(
+        &self,
+        admission: &Admission,
+        request: WindowRequest,
+        items: Vec<Message>,
+    ) -> Result<MessageWindow, DomainError> {
+        let id = admission.conversation.id;
+        self.log_reads(&admission.actor, [id], Purpose::Care)
+            .await?;
+        if beyond_history(admission, request) {
+            return Err(DomainError::NotFound { entity: "message" });
+        }
+        let last_seq = admission.conversation.last_seq;
+        let (lo, hi) = request.range(last_seq);
         let (has_older, has_newer) = flags(lo, hi, last_seq);
         Ok(MessageWindow {
             items,
@@ -150,31 +155,81 @@ impl ChatService {
         admission: &Admission,
         page: PageArgs,
     ) -> Result<Page<Message>, DomainError> {
-        let conversation = admission.conversation.id.to_string();
-        let scope = crate::cursor::scope(&[Some("messages"), Some(&conversation)]);
-        let pager = Pager {
-            cursors: &self.cursors,
-            scope: &scope,
-            limits: Self::HISTORY_PAGE,
-        };
+        let scope = messages_scope(admission.conversation.id);
+        let pager = self.messages_pager(&scope);
         let page = pager.check(page)?;
-        let seq: Option<i64> = pager.open(&page)?;
-        let limit = page.limit as i64;
-        let anchor = match (page.direction, seq) {
-            (Direction::Forward, seq) => Anchor::After(seq.unwrap_or(0)),
-            (Direction::Backward, Some(seq)) => Anchor::Before(seq),
-            (Direction::Backward, None) => Anchor::Latest,
-        };
-        let window = self
-            .window_in(admission, WindowRequest { limit, anchor })
-            .await?;
-        let rows = Rows {
-            rows: window.items,
-            has_next: window.has_newer,
-            has_prev: window.has_older,
-        };
-        Ok(pager.seal(&page, rows, |m| m.seq))
+        let request = page_window(&pager, &page)?;
+        let window = self.window_in(admission, request).await?;
+        Ok(page_of(&pager, &page, window))
     }
+
+    /// The pager of one conversation's message cursors (`scope`: `messages_scope`).
+    pub(super) fn messages_pager<'a>(&'a self, scope: &'a str) -> Pager<'a> {
+        Pager {
+            cursors: &self.cursors,
+            scope,
+            limits: Self::HISTORY_PAGE,
+        }
+    }
+}
+
+/// What `head` answers for `conversation`, read under `access`.
+pub(super) fn head_of(
+    actor: &Actor,
+    conversation: conversation::Model,
+    access: &Access,
+) -> ConversationHead {
+    ConversationHead {
+        id: conversation.id,
+        created_by: conversation.created_by,
+        created_at: conversation.created_at,
+        last_activity_at: conversation.last_activity_at,
+        message_count: conversation.last_seq,
+        admission: matches!(access, Access::Member(_)).then(|| Admission {
+            actor: actor.clone(),
+            conversation,
+        }),
+    }
+}
+
+pub(super) fn messages_scope(id: Uuid) -> String {
+    crate::cursor::scope(&[Some("messages"), Some(&id.to_string())])
+}
+
+/// The window a page of messages covers.
+pub(super) fn page_window(
+    pager: &Pager<'_>,
+    page: &PageRequest,
+) -> Result<WindowRequest, DomainError> {
+    let seq: Option<i64> = pager.open(page)?;
+    let anchor = match (page.direction, seq) {
+        (Direction::Forward, seq) => Anchor::After(seq.unwrap_or(0)),
+        (Direction::Backward, Some(seq)) => Anchor::Before(seq),
+        (Direction::Backward, None) => Anchor::Latest,
+    };
+    Ok(WindowRequest {
+        limit: page.limit as i64,
+        anchor,
+    })
+}
+
+/// A window as the page it answers.
+pub(super) fn page_of(
+    pager: &Pager<'_>,
+    page: &PageRequest,
+    window: MessageWindow,
+) -> Page<Message> {
+    let rows = Rows {
+        rows: window.items,
+        has_next: window.has_newer,
+        has_prev: window.has_older,
+    };
+    pager.seal(page, rows, |m| m.seq)
+}
+
+/// Whether `request` is around a message after the newest.
+fn beyond_history(admission: &Admission, request: WindowRequest) -> bool {
+    matches!(request.anchor, Anchor::Around { seq, .. } if seq > admission.conversation.last_seq)
 }
 
 impl ChatService {

@@ -13,10 +13,12 @@ mod members;
 mod muting;
 mod resume;
 mod revisions;
+mod screen;
 mod sending;
 mod sync;
 mod typing;
 mod window;
+mod window_read;
 
 pub(crate) use contacts::contacts_of;
 
@@ -138,6 +140,16 @@ enum Access {
 }
 
 impl Access {
+    /// The membership, for reading or writing bodies: members only.
+    fn member(self) -> Result<member::Model, DomainError> {
+        match self {
+            Self::Member(member) => Ok(member),
+            Self::Staff => Err(DomainError::Forbidden {
+                action: "read or write messages (support staff see conversation metadata only)",
+            }),
+        }
+    }
+
     /// Why a read under this access is logged.
     fn purpose(&self) -> crate::access_log::Purpose {
         match self {
@@ -209,11 +221,16 @@ impl ChatService {
         actor: &Actor,
         id: Uuid,
     ) -> Result<(conversation::Model, Access), DomainError> {
-        let not_found = DomainError::NotFound {
-            entity: "conversation",
-        };
+        let found = Self::access_select(actor, id).one(&self.db).await?;
+        standing(actor, found)
+    }
+
+    /// One statement: the conversation with the caller's membership row, if any.
+    fn access_select(
+        actor: &Actor,
+        id: Uuid,
+    ) -> sea_orm::SelectTwo<conversation::Entity, member::Entity> {
         let reader = actor.account_id;
-        // One statement: the conversation with the caller's membership row, if any.
         let membership = member::Entity::belongs_to(conversation::Entity)
             .from(member::Column::ConversationId)
             .to(conversation::Column::Id)
@@ -222,18 +239,9 @@ impl ChatService {
                     .into_condition()
             })
             .into();
-        let found = conversation::Entity::find_by_id(id)
+        conversation::Entity::find_by_id(id)
             .select_also(member::Entity)
             .join_rev(JoinType::LeftJoin, membership)
-            .one(&self.db)
-            .await?;
-        match found {
-            Some((conversation, Some(member))) => Ok((conversation, Access::Member(member))),
-            Some((conversation, None)) if actor.role.is_staff() => {
-                Ok((conversation, Access::Staff))
-            }
-            _ => Err(not_found),
-        }
     }
 
     /// Like `access`, for reading or writing bodies: members only.
@@ -242,12 +250,22 @@ impl ChatService {
         actor: &Actor,
         id: Uuid,
     ) -> Result<(conversation::Model, member::Model), DomainError> {
-        match self.access(actor, id).await? {
-            (conversation, Access::Member(member)) => Ok((conversation, member)),
-            (_, Access::Staff) => Err(DomainError::Forbidden {
-                action: "read or write messages (support staff see conversation metadata only)",
-            }),
-        }
+        let (conversation, access) = self.access(actor, id).await?;
+        Ok((conversation, access.member()?))
+    }
+}
+
+/// What the access statement found, as the caller's standing.
+fn standing(
+    actor: &Actor,
+    found: Option<(conversation::Model, Option<member::Model>)>,
+) -> Result<(conversation::Model, Access), DomainError> {
+    match found {
+        Some((conversation, Some(member))) => Ok((conversation, Access::Member(member))),
+        Some((conversation, None)) if actor.role.is_staff() => Ok((conversation, Access::Staff)),
+        _ => Err(DomainError::NotFound {
+            entity: "conversation",
+        }),
     }
 }
 

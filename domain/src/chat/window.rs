@@ -4,6 +4,8 @@
 //! older or newer messages exist follows from its bounds without a count. The cost of
 //! a window does not depend on the length of the conversation.
 
+use sea_orm::sea_query::{Expr, Func};
+
 use super::ChatService;
 use crate::DomainError;
 use crate::page::PageLimits;
@@ -105,17 +107,67 @@ impl WindowRequest {
     /// The inclusive seq range this window covers in a history of `last_seq`
     /// messages (`lo > hi` when it is empty).
     pub(crate) fn range(&self, last_seq: i64) -> (i64, i64) {
+        self.bounds(last_seq)
+    }
+
+    /// The range's bounds written in `T`: numbers, or expressions over the
+    /// conversation's `last_seq` for a read that finds the conversation and its
+    /// window in one statement. One rule for both.
+    pub(crate) fn bounds<T: SeqArith>(&self, last_seq: T) -> (T, T) {
+        let (limit, one) = (self.limit, T::number(1));
         match self.anchor {
-            Anchor::Latest => ((last_seq - self.limit + 1).max(1), last_seq),
+            Anchor::Latest => (last_seq.clone().plus(1 - limit).at_least(one), last_seq),
             Anchor::Before(seq) => {
-                let hi = (seq - 1).min(last_seq);
-                ((hi - self.limit + 1).max(1), hi)
+                let hi = T::number(seq.saturating_sub(1)).at_most(last_seq);
+                (hi.clone().plus(1 - limit).at_least(one), hi)
             }
-            Anchor::After(seq) => (seq + 1, (seq + self.limit).min(last_seq)),
-            Anchor::Around { seq, older, newer } => {
-                ((seq - older).max(1), (seq + newer).min(last_seq))
-            }
+            Anchor::After(seq) => (
+                T::number(seq.saturating_add(1)),
+                T::number(seq.saturating_add(limit)).at_most(last_seq),
+            ),
+            Anchor::Around { seq, older, newer } => (
+                T::number(seq.saturating_sub(older)).at_least(one),
+                T::number(seq.saturating_add(newer)).at_most(last_seq),
+            ),
         }
+    }
+}
+
+/// The arithmetic a window's bounds need.
+pub(crate) trait SeqArith: Clone {
+    fn number(n: i64) -> Self;
+    fn plus(self, n: i64) -> Self;
+    fn at_least(self, floor: Self) -> Self;
+    fn at_most(self, ceiling: Self) -> Self;
+}
+
+impl SeqArith for i64 {
+    fn number(n: i64) -> Self {
+        n
+    }
+    fn plus(self, n: i64) -> Self {
+        self.saturating_add(n)
+    }
+    fn at_least(self, floor: Self) -> Self {
+        self.max(floor)
+    }
+    fn at_most(self, ceiling: Self) -> Self {
+        self.min(ceiling)
+    }
+}
+
+impl SeqArith for Expr {
+    fn number(n: i64) -> Self {
+        Expr::val(n)
+    }
+    fn plus(self, n: i64) -> Self {
+        sea_orm::sea_query::ExprTrait::add(self, n)
+    }
+    fn at_least(self, floor: Self) -> Self {
+        Func::greatest([self, floor]).into()
+    }
+    fn at_most(self, ceiling: Self) -> Self {
+        Func::least([self, ceiling]).into()
     }
 }
 
