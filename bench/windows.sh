@@ -2,7 +2,7 @@
 # Chat windows on PostgreSQL: the newest window of 50 of a 1,000,000-message
 # conversation, read by its client member under load. ROUNDS rounds (default 5), each:
 # the GraphQL window with the fields of a REST item (wrk), the REST window (wrk), then
-# pgbench of the statements the API sends for one window and of the cheapest single
+# pgbench of the statement the API sends for one window and of the cheapest single
 # statement that returns the same window to the same reader (membership checked), and
 # that statement again paced at REST's rate. Reports requests/s, `portal` CPU per
 # window, PostgreSQL CPU per window for each, and the medians of the ratios (goals as
@@ -42,29 +42,25 @@ for answer in "$graphql_check" "$rest_check"; do
   fi
 done
 
-# The statements the API sends for one window, with the same values bound as
-# parameters (pgbench's variables, which -M prepared binds).
-# The window's own statement is compared with what PostgreSQL last saw from the API,
-# so the two cannot drift apart.
-first=$((M - 49))
-window_sql="SELECT \"messages\".\"conversation_id\", \"messages\".\"seq\", \"messages\".\"sender_id\", \"messages\".\"client_msg_id\", \"messages\".\"body\", \"messages\".\"created_at\", \"messages\".\"edited_at\", \"messages\".\"deleted_at\" FROM \"messages\" WHERE \"messages\".\"conversation_id\" = \$1 AND \"messages\".\"seq\" >= \$2 AND \"messages\".\"seq\" <= \$3 ORDER BY \"messages\".\"seq\" ASC LIMIT 50"
-sent=$(psql "$URL" -qtAc "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%FROM \"messages\" WHERE%' LIMIT 1")
-if [ "$sent" != "$window_sql" ]; then
+# The statement the API sends for one window (the conversation, the caller's
+# membership and the messages, the range written against `last_seq`), with the same
+# values bound as parameters (pgbench's variables, which -M prepared binds). It is
+# compared with what PostgreSQL last saw from the API (as far as pg_stat_activity
+# keeps a query's text), so the two cannot drift apart.
+window_sql='SELECT "conversations"."id" AS "A_id", "conversations"."created_by" AS "A_created_by", "conversations"."last_seq" AS "A_last_seq", "conversations"."last_activity_at" AS "A_last_activity_at", "conversations"."created_at" AS "A_created_at", "conversation_members"."conversation_id" AS "B_conversation_id", "conversation_members"."account_id" AS "B_account_id", "conversation_members"."last_read_seq" AS "B_last_read_seq", "conversation_members"."last_activity_at" AS "B_last_activity_at", "conversation_members"."joined_at" AS "B_joined_at", "conversation_members"."muted" AS "B_muted", "messages"."conversation_id" AS "C_conversation_id", "messages"."seq" AS "C_seq", "messages"."sender_id" AS "C_sender_id", "messages"."client_msg_id" AS "C_client_msg_id", "messages"."body" AS "C_body", "messages"."created_at" AS "C_created_at", "messages"."edited_at" AS "C_edited_at", "messages"."deleted_at" AS "C_deleted_at" FROM "conversations" LEFT JOIN "conversation_members" ON "conversation_members"."conversation_id" = "conversations"."id" AND "conversation_members"."account_id" = $1 LEFT JOIN "messages" ON "messages"."conversation_id" = "conversations"."id" AND "conversation_members"."account_id" IS NOT NULL AND "messages"."seq" >= GREATEST("conversations"."last_seq" + $2, $3) AND "messages"."seq" <= "conversations"."last_seq" WHERE "conversations"."id" = $4 ORDER BY "messages"."seq" ASC'
+sent=$(psql "$URL" -qtAc "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%AS \"C_conversation_id\"%' LIMIT 1")
+if [ -z "$sent" ] || [ "$sent" != "${window_sql:0:${#sent}}" ]; then
   printf 'the window SQL of this script is not what the API sends:\n%s\n' "$sent" >&2
   exit 1
 fi
-bound() { sed -e 's/\$1/:conv/' -e 's/\$2/:lo/' -e 's/\$3/:hi/' <<<"$1"; }
-cat >/tmp/bench-window-api.sql <<SQL
-SELECT "conversations"."id" AS "A_id", "conversations"."created_by" AS "A_created_by", "conversations"."last_seq" AS "A_last_seq", "conversations"."last_activity_at" AS "A_last_activity_at", "conversations"."created_at" AS "A_created_at", "conversation_members"."conversation_id" AS "B_conversation_id", "conversation_members"."account_id" AS "B_account_id", "conversation_members"."last_read_seq" AS "B_last_read_seq", "conversation_members"."last_activity_at" AS "B_last_activity_at", "conversation_members"."joined_at" AS "B_joined_at", "conversation_members"."muted" AS "B_muted" FROM "conversations" LEFT JOIN "conversation_members" ON "conversation_members"."conversation_id" = "conversations"."id" AND "conversation_members"."account_id" = :reader WHERE "conversations"."id" = :conv LIMIT :one;
-$(bound "$window_sql");
-SQL
+sed -e 's/\$1/:reader/' -e 's/\$2/:back/' -e 's/\$3/:one/' -e 's/\$4/:conv/' <<<"$window_sql;" >/tmp/bench-window-api.sql
 # The cheapest statement for the same answer: the newest 51 rows (one more tells
 # whether older ones exist) of a conversation the reader is a member of, the ids bound
 # as the API binds them.
 cat >/tmp/bench-window-cheapest.sql <<'SQL'
 SELECT seq, sender_id, client_msg_id, body, created_at, edited_at, deleted_at FROM messages WHERE conversation_id = :conv AND EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = :conv AND account_id = :reader) ORDER BY seq DESC LIMIT 51;
 SQL
-PGBENCH_ARGS=(-D conv="$big" -D reader="$reader" -D lo="$first" -D hi="$M" -D one=1)
+PGBENCH_ARGS=(-D conv="$big" -D reader="$reader" -D back=-49 -D one=1)
 for file in /tmp/bench-window-api.sql /tmp/bench-window-cheapest.sql; do
   pgbench -n -M prepared -t 1 "${PGBENCH_ARGS[@]}" -f "$file" "$URL" >/dev/null
 done
@@ -84,7 +80,7 @@ median() { median_of "$1" "${rounds[@]}"; }
 cat <<REPORT
 chat window benchmark, $(date -u +%FT%TZ), $(nproc) cores, newest window of 50 of a $M-message conversation on PostgreSQL
 REST (wrk, 16 connections) and GraphQL with the same fields; pgbench (16 clients, prepared) of the API's
-two statements per window (admission, range) and of the cheapest single statement:
+statement per window (admission and range together) and of the cheapest single statement:
 $(printf '%s\n' "${rounds[@]}" | awk '{printf "  round %d: REST %.0f req/s, GraphQL %.0f; portal CPU per window REST %s ms, GraphQL %s\n           PostgreSQL: API statements %.0f windows/s, cheapest %.0f; CPU per window %s ms under REST, %s API statements, %s cheapest, %s cheapest at the REST rate\n", NR, $1, $2, $3, $4, $6, $8, $5, $7, $9, $10}')
 medians of $ROUNDS rounds:
 GraphQL / REST req/s             : $(median 11)   (goal >= 0.8)

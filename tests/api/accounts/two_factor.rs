@@ -51,7 +51,8 @@ async fn login(
 }
 
 /// Starts and confirms enrolment as `token`; the secret and the recovery codes.
-async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
+/// Enrols: the secret, the recovery codes and the code the confirmation spent.
+async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>, String) {
     let started = app.post_json("/v1/me/totp", &json!({}), Some(token)).await;
     assert_eq!(started.status(), 200);
     let started: Value = started.json().await.expect("json");
@@ -62,10 +63,11 @@ async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
         format!("{secret} 6 30 Therapist Portal"),
         "{uri}"
     );
+    let spent = pyotp_code(&secret, 0);
     let confirmed = app
         .post_json(
             "/v1/me/totp/confirm",
-            &json!({ "code": pyotp_code(&secret, 0) }),
+            &json!({ "code": spent }),
             Some(token),
         )
         .await;
@@ -77,7 +79,7 @@ async fn enrol(app: &TestApp, token: &str) -> (String, Vec<String>) {
         .iter()
         .map(|code| code.as_str().expect("text").to_owned())
         .collect();
-    (secret, codes)
+    (secret, codes, spent)
 }
 
 async fn enrolment_login_with_codes_and_removal(backend: Backend) {
@@ -94,7 +96,7 @@ async fn enrolment_login_with_codes_and_removal(backend: Backend) {
         )
         .await;
     assert_problem(early, 409, "conflict").await;
-    let (secret, recovery) = enrol(&app, &token).await;
+    let (secret, recovery, spent) = enrol(&app, &token).await;
     assert_eq!(recovery.len(), 10);
     let mut distinct = recovery.clone();
     distinct.sort();
@@ -108,7 +110,8 @@ async fn enrolment_login_with_codes_and_removal(backend: Backend) {
     assert_problem(login(&app, &account, json!({})).await, 401, "totp_required").await;
     let wrong = login(&app, &account, json!({ "totp": "000000" })).await;
     assert_problem(wrong, 401, "invalid_totp").await;
-    let spent = login(&app, &account, json!({ "totp": pyotp_code(&secret, 0) })).await;
+    // (The very code, not "now's": the clock may have reached the next step.)
+    let spent = login(&app, &account, json!({ "totp": spent })).await;
     assert_problem(spent, 401, "invalid_totp").await;
     let both = json!({ "totp": pyotp_code(&secret, 30), "recovery_code": recovery[0] });
     assert_problem(login(&app, &account, both).await, 422, "validation_failed").await;
@@ -183,7 +186,7 @@ async fn staff_without_two_factor_reach_only_enrolment(backend: Backend) {
         body["errors"][0]["extensions"]["code"], "totp_enrolment_required",
         "{body}"
     );
-    let (secret, _) = enrol(&app, confined).await;
+    let (secret, _, _) = enrol(&app, confined).await;
 
     // The sign-in's next token reaches everything; so does a new sign-in with a code.
     let refresh = json!({ "refresh_token": pair["refresh_token"] });
