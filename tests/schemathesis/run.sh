@@ -18,7 +18,7 @@ source tests/lib/throwaway_portal.sh
 # are made up, and are never contacted.
 serve_throwaway schemathesis "$portal" PORTAL_RATE_LIMIT_PER_SECOND=0 \
   PORTAL_AUTH_RATE_PER_IP=1000000 PORTAL_AUTH_RATE_PER_EMAIL=1000000 \
-  PORTAL_PUSH_DELAY_MS=86400000 -- --demo
+  PORTAL_PUSH_DELAY_MS=86400000 PORTAL_LOG_FORMAT=json -- --demo
 
 token=$(curl -fsS "$base/v1/auth/login" -H 'content-type: application/json' \
   -d '{"email":"admin@demo.example","password":"portal-demo-password"}' |

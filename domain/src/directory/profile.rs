@@ -241,8 +241,12 @@ impl DirectoryService {
         actor.require_staff("edit therapist profiles")?;
         let current = self.get(actor, id).await?;
         let profile = NewProfile::from(current).patched(patch).checked()?;
+        // Checked before the transaction, whose first statement then is the update:
+        // on SQLite a transaction that read first cannot take the write lock once
+        // another connection has written meanwhile (it fails at once, busy).
+        // Organisations are never deleted, so the check still holds at the update.
+        check_organisation(&self.db, profile.organisation_id).await?;
         let txn = self.db.begin().await?;
-        check_organisation(&txn, profile.organisation_id).await?;
         let tags = (profile.specialties.clone(), profile.languages.clone());
         let mut row = profile_row(id, profile);
         row.updated_at = Set(crate::clock::now());
