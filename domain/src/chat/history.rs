@@ -19,8 +19,8 @@ use crate::sql::first_rows;
 /// Only this module builds one.
 #[derive(Debug, Clone)]
 pub struct Admission {
-    pub(super) actor: Actor,
-    pub(super) conversation: conversation::Model,
+    actor: Actor,
+    conversation: conversation::Model,
 }
 
 /// A conversation's own row and the caller's admission to its history (`head`).

@@ -16,7 +16,7 @@ pub use compact::{compact, compact_every};
 pub use entity::{feed, head, pending};
 pub use record::Positions;
 pub(crate) use record::{Entry, Recorded, record};
-pub use sequencer::{Sequencer, UNLEARNED, sweep_every};
+pub use sequencer::{Sequencer, sweep_every};
 
 use uuid::Uuid;
 
