@@ -8,6 +8,7 @@ use domain::access_log::AccessFilter;
 use uuid::Uuid;
 
 use super::connection::{Connection, connection_of, connection_page};
+use super::plain::OnePass;
 use super::{actor, graphql_error};
 use crate::state::AppState;
 use crate::views;
@@ -78,3 +79,5 @@ impl AccessLogQuery {
         Ok(connection_of(page, views::AccessEntry::from, EmptyFields))
     }
 }
+
+impl OnePass for views::AccessEntry {}

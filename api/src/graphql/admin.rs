@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::connection::{Connection, connection_of, connection_page};
 use super::directory::AcceptingStatus;
+use super::plain::OnePass;
 use super::{actor, graphql_error};
 use crate::state::AppState;
 use crate::views;
@@ -198,3 +199,7 @@ async fn set_disabled(ctx: &Context<'_>, id: Uuid, disabled: bool) -> Result<vie
         .map_err(graphql_error)?;
     Ok(account.into())
 }
+
+impl OnePass for views::Account {}
+
+impl OnePass for views::AuditEntry {}

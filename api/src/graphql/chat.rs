@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::connection::{Connection, connection_of};
 use super::connection::{connection_page, connection_page_of};
-use super::plain::{Plain, PlainFields};
+use super::plain::{OnePass, Plain, PlainFields};
 use super::{actor, graphql_error};
 use crate::state::AppState;
 use crate::views;
@@ -300,3 +300,5 @@ impl ChatMutation {
             .map_err(graphql_error)
     }
 }
+
+impl OnePass for views::Conversation {}

@@ -25,6 +25,21 @@ pub trait PlainFields: OutputType {
 /// `T` as GraphQL sees it, answered in one pass where it can be.
 pub struct Plain<T>(pub T);
 
+/// An item of a connection's lists, which answer in one pass when every item can.
+pub trait OnePass: OutputType {
+    /// The item as `ctx` selects it, or `None` when it must be resolved the ordinary
+    /// way (by default, always).
+    fn in_one_pass(&self, _ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        None
+    }
+}
+
+impl<T: PlainFields> OnePass for Plain<T> {
+    fn in_one_pass(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+        self.plain_object(ctx)
+    }
+}
+
 impl<T: PlainFields> OutputType for Plain<T> {
     fn type_name() -> Cow<'static, str> {
         T::type_name()
@@ -39,7 +54,7 @@ impl<T: PlainFields> OutputType for Plain<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        match self.in_one_pass(ctx) {
+        match self.plain_object(ctx) {
             Some(value) => Ok(value),
             None => self.0.resolve(ctx, field).await,
         }
@@ -47,7 +62,7 @@ impl<T: PlainFields> OutputType for Plain<T> {
 }
 
 impl<T: PlainFields> Plain<T> {
-    fn in_one_pass(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
+    fn plain_object(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
         let mut object =
             async_graphql::indexmap::IndexMap::with_capacity(ctx.item.node.items.len());
         for selection in &ctx.item.node.items {
