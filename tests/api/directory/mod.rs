@@ -649,5 +649,28 @@ async fn a_page_of_plain_fields_answers_as_fragments_do(backend: Backend) {
             json!({ "name": node["displayName"], "tags": node["specialties"] })
         );
     }
+    // Edges too are answered in one pass when they select no more than `node`,
+    // `cursor` and `__typename` (graphql/connection.rs); a fragment on the edge takes
+    // async-graphql's own path.
+    let edges =
+        |selection: &str| format!("{{ therapists(first: 7) {{ edges {{ {selection} }} }} }}");
+    let edge = format!("__typename cursor node {{ {EVERY_THERAPIST_FIELD} }}");
+    let one_pass = app.graphql(&edges(&edge), json!({})).await;
+    assert!(one_pass["errors"].is_null(), "{one_pass}");
+    let first = &one_pass["data"]["therapists"]["edges"][0];
+    assert_eq!(first["__typename"], "TherapistEdge");
+    assert!(
+        first["cursor"]
+            .as_str()
+            .is_some_and(|cursor| !cursor.is_empty())
+    );
+    assert_eq!(first["node"], nodes[0]);
+    let ordinary = app
+        .graphql(
+            &edges(&format!("... on TherapistEdge {{ {edge} }}")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(ordinary["data"], one_pass["data"], "an edge-level fragment");
 }
 on_every_backend!(a_page_of_plain_fields_answers_as_fragments_do);
