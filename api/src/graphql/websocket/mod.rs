@@ -97,9 +97,13 @@ pub async fn upgrade(
         credentials::ping(state, authority, payload)
     };
     let inbox = Inbox::new();
-    let graphql = WebSocket::new(upgrades.schema.clone(), Inbox::stream(&inbox), protocol)
-        .on_connection_init(on_init)
-        .on_ping(on_ping);
+    // Boxed: held inline, the protocol state machine (4.5 KiB) was copied into the
+    // session future and again into the task, which made an idle session 33 KiB.
+    let graphql = Box::pin(
+        WebSocket::new(upgrades.schema.clone(), Inbox::stream(&inbox), protocol)
+            .on_connection_init(on_init)
+            .on_ping(on_ping),
+    );
     let session = Session::new(parts.io.into_inner(), unread, inbox);
     let accounts = upgrades.state.accounts.clone();
     let shutdown = &upgrades.state.shutdown;
