@@ -4,21 +4,20 @@
 //! The shape is async-graphql's (`{T}Connection`, `{T}Edge`, its `PageInfo`), but its
 //! lists are answered in one pass where their items allow it (see `plain`): a list
 //! resolved the ordinary way costs a future, an extension call and two type names
-//! formatted per item, which for a page of fifty was a fifth of what a GraphQL page
-//! cost beyond REST.
+//! formatted per item (bench/README.md, chat windows, 23:41).
 
 use std::borrow::Cow;
 
 use async_graphql::connection::{EmptyFields, PageInfo};
-use async_graphql::parser::types::{Field, Selection};
+use async_graphql::parser::types::Field;
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{
-    Context, ContextSelectionSet, Lookahead, Name, Object, ObjectType, OutputType, Positioned,
+    Context, ContextSelectionSet, Lookahead, Object, ObjectType, OutputType, Positioned,
     ServerResult, TypeName, Value, registry,
 };
 use domain::page::{Page, PageArgs};
 
-use super::plain::OnePass;
+use super::plain::{OnePass, object_in_one_pass};
 
 /// A page of `T` with opaque string cursors and `Fields` beside the standard ones.
 pub struct Connection<T, Fields = EmptyFields> {
@@ -153,31 +152,16 @@ impl<T: OnePass> OutputType for Edges<'_, T> {
 
 impl<T: OnePass> Edge<T> {
     /// The edge as `ctx` selects it, when that is `node` (itself in one pass),
-    /// `cursor` and `__typename` only, each once, without directives.
+    /// `cursor` and `__typename` only.
     fn in_one_pass(&self, ctx: &ContextSelectionSet<'_>, type_name: &str) -> Option<Value> {
-        let mut object = async_graphql::indexmap::IndexMap::with_capacity(2);
-        let set = ctx.item;
-        for selection in &set.node.items {
-            let Selection::Field(field) = &selection.node else {
-                return None;
-            };
-            if !field.node.directives.is_empty() {
-                return None;
-            }
-            let value = match field.node.name.node.as_str() {
-                "node" => self
-                    .node
-                    .in_one_pass(&ctx.with_selection_set(&field.node.selection_set))?,
-                "cursor" => Value::String(self.cursor.clone()),
-                "__typename" => Value::String(type_name.to_owned()),
-                _ => return None,
-            };
-            let key: &Name = &field.node.response_key().node;
-            if object.insert(key.clone(), value).is_some() {
-                return None;
-            }
-        }
-        Some(Value::Object(object))
+        object_in_one_pass(ctx, |field| match field.name.node.as_str() {
+            "node" => self
+                .node
+                .in_one_pass(&ctx.with_selection_set(&field.selection_set)),
+            "cursor" => Some(Value::String(self.cursor.clone())),
+            "__typename" => Some(Value::String(type_name.to_owned())),
+            _ => None,
+        })
     }
 }
 

@@ -63,26 +63,41 @@ impl<T: PlainFields> OutputType for Plain<T> {
 
 impl<T: PlainFields> Plain<T> {
     fn plain_object(&self, ctx: &ContextSelectionSet<'_>) -> Option<Value> {
-        let mut object =
-            async_graphql::indexmap::IndexMap::with_capacity(ctx.item.node.items.len());
-        for selection in &ctx.item.node.items {
-            let Selection::Field(field) = &selection.node else {
-                return None;
-            };
-            let field = &field.node;
-            if !field.directives.is_empty() || !field.selection_set.node.items.is_empty() {
+        object_in_one_pass(ctx, |field| {
+            if !field.selection_set.node.items.is_empty() {
                 return None;
             }
-            let value = match field.name.node.as_str() {
-                "__typename" => Value::String(self.0.introspection_type_name().into_owned()),
-                name => self.0.plain_field(name)?,
-            };
-            let key: &Name = &field.response_key().node;
-            // A key selected twice is merged by the ordinary path; leave it to that.
-            if object.insert(key.clone(), value).is_some() {
-                return None;
+            match field.name.node.as_str() {
+                "__typename" => Some(Value::String(self.0.introspection_type_name().into_owned())),
+                name => self.0.plain_field(name),
             }
-        }
-        Some(Value::Object(object))
+        })
     }
+}
+
+/// The object `ctx` selects, each field's value from `value_of`, when the selection is
+/// fields only, without directives, each key once, and `value_of` answers every field;
+/// otherwise `None`, and the ordinary path answers.
+pub(super) fn object_in_one_pass<'a>(
+    ctx: &ContextSelectionSet<'a>,
+    value_of: impl Fn(&'a Field) -> Option<Value>,
+) -> Option<Value> {
+    let set = ctx.item;
+    let mut object = async_graphql::indexmap::IndexMap::with_capacity(set.node.items.len());
+    for selection in &set.node.items {
+        let Selection::Field(field) = &selection.node else {
+            return None;
+        };
+        let field = &field.node;
+        if !field.directives.is_empty() {
+            return None;
+        }
+        let value = value_of(field)?;
+        let key: &Name = &field.response_key().node;
+        // A key selected twice is merged by the ordinary path; leave it to that.
+        if object.insert(key.clone(), value).is_some() {
+            return None;
+        }
+    }
+    Some(Value::Object(object))
 }
