@@ -19,9 +19,12 @@ RUN apt-get update \
 COPY --from=build /usr/local/bin/portal /usr/local/bin/portal
 USER portal
 WORKDIR /data
+# mimalloc (the binary's allocator) read at start: arenas committed on first use, not
+# all at once, hold less resident memory per idle WebSocket (bench/README.md).
 ENV PORTAL_BIND=0.0.0.0:8080 \
     PORTAL_DATABASE_URL=sqlite:///data/portal.db?mode=rwc \
-    PORTAL_LOG_FORMAT=json
+    PORTAL_LOG_FORMAT=json \
+    MIMALLOC_ARENA_EAGER_COMMIT=0
 EXPOSE 8080
 VOLUME ["/data"]
 # `portal healthcheck` asks /readyz on loopback: no shell or curl in the image.

@@ -213,7 +213,7 @@ impl Application {
             .listen("portal", listener, move || {
                 let upgrades = Rc::new(graphql::websocket::Upgrades {
                     schema: upgrade_schema.clone(),
-                    state: upgrade_state.clone(),
+                    state: std::sync::Arc::new(upgrade_state.clone()),
                     rate_limit: upgrade_rate_limit.get_ref().clone(),
                 });
                 let upgrade = fn_factory(move || {

@@ -3,15 +3,17 @@
 //! at once when this node disables the account or revokes the sign-in, and within
 //! the status cache's few seconds when another node does.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::AccountService;
-use super::status::{Standing, TTL};
+use super::status::{Standing, StatusCache, TTL};
 use crate::DomainError;
 use crate::actor::Actor;
+use crate::database::Db;
 
 /// How often a session asks whether its credentials still hold. Together with the
 /// freshness it asks for, a change on another node is seen within the cache's `TTL`.
@@ -93,11 +95,18 @@ impl AccountService {
         &self,
         credentials: &Credentials,
     ) -> impl Future<Output = SessionEnd> + Send + 'static {
-        let accounts = self.clone();
-        let credentials = credentials.clone();
+        // Every open session holds this future for its whole life: it keeps only
+        // what the checks need, not the service or the caller's actor.
+        let watched = Watched {
+            db: self.db.clone(),
+            status: self.status.clone(),
+            account: credentials.actor.account_id,
+            sign_in: credentials.sign_in,
+        };
+        let usable_until = credentials.usable_until;
         let mut notices = self.notices.0.subscribe();
         async move {
-            let remaining = credentials.usable_until - crate::clock::now().timestamp();
+            let remaining = usable_until - crate::clock::now().timestamp();
             let expiry =
                 tokio::time::sleep(Duration::from_secs(u64::try_from(remaining).unwrap_or(0)));
             tokio::pin!(expiry);
@@ -111,7 +120,7 @@ impl AccountService {
                     notice = notices.recv() => match notice {
                         // This node has just committed it: no need to ask storage, and
                         // no await in between, so no event slips out meanwhile.
-                        Ok(revocation) if credentials.concerned_by(revocation) => {
+                        Ok(revocation) if watched.concerned_by(revocation) => {
                             return SessionEnd::Revoked;
                         }
                         Ok(_) | Err(broadcast::error::RecvError::Closed) => continue,
@@ -120,7 +129,9 @@ impl AccountService {
                     },
                     _ = recheck.tick() => {}
                 }
-                match accounts.still_valid(&credentials).await {
+                // Boxed: held inline, the queries' state would be most of the
+                // session's memory while it idles between rechecks.
+                match Box::pin(watched.still_valid()).await {
                     Some(true) => confirmed = tokio::time::Instant::now(),
                     Some(false) => return SessionEnd::Revoked,
                     // Unconfirmable for longer than REST would serve from its cache:
@@ -131,33 +142,40 @@ impl AccountService {
             }
         }
     }
+}
 
-    /// Whether `credentials` still hold, from answers young enough that a change
-    /// anywhere is seen within `TTL` (a recheck's wait and its query included);
-    /// `None` when storage cannot say.
-    async fn still_valid(&self, credentials: &Credentials) -> Option<bool> {
+/// The sign-in an open session speaks for, and how to ask about it.
+struct Watched {
+    db: Db,
+    status: Arc<StatusCache>,
+    account: Uuid,
+    sign_in: Uuid,
+}
+
+impl Watched {
+    fn concerned_by(&self, revocation: Revocation) -> bool {
+        match revocation {
+            Revocation::Account(account) => account == self.account,
+            Revocation::SignIn(sign_in) => sign_in == self.sign_in,
+        }
+    }
+
+    /// Whether the account is still active and the sign-in still live, as seen
+    /// anywhere within `TTL` (a recheck's wait and its query included); `None` when
+    /// storage cannot say.
+    async fn still_valid(&self) -> Option<bool> {
         let max_age = TTL.saturating_sub(RECHECK * 2);
-        let account = credentials.actor.account_id;
         let standing = self
             .status
-            .standing(&self.db, account, max_age)
+            .standing(&self.db, self.account, max_age)
             .await
             .ok()?;
         if standing != Standing::Active {
             return Some(false);
         }
         self.status
-            .sign_in_live(&self.db, account, credentials.sign_in, max_age)
+            .sign_in_live(&self.db, self.account, self.sign_in, max_age)
             .await
             .ok()
-    }
-}
-
-impl Credentials {
-    fn concerned_by(&self, revocation: Revocation) -> bool {
-        match revocation {
-            Revocation::Account(account) => account == self.actor.account_id,
-            Revocation::SignIn(sign_in) => sign_in == self.sign_in,
-        }
     }
 }

@@ -3,8 +3,10 @@
 //! whose buffer fills is dropped with a resync notice instead of holding anyone back.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
@@ -266,19 +268,24 @@ pub struct Subscriber {
 }
 
 impl Subscriber {
-    /// The next delivery; after a `Resync` (or when the hub stops), `None`.
-    pub async fn next(&mut self) -> Option<Delivery> {
-        match self.receiver.recv().await {
-            Some(delivery) => Some(delivery),
-            None if self.lagged.swap(false, Ordering::Relaxed) => Some(Delivery::Resync),
-            None => None,
-        }
-    }
-
     /// This subscriber as a stream.
     pub fn into_stream(self) -> impl Stream<Item = Delivery> + Send + 'static {
-        futures_util::stream::unfold(self, |mut subscriber| async move {
-            subscriber.next().await.map(|d| (d, subscriber))
+        self
+    }
+}
+
+/// Deliveries until a `Resync` (or until the hub stops). Polled directly, not through
+/// an `async fn`: every idle subscription holds this for its whole life.
+impl Stream for Subscriber {
+    type Item = Delivery;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
+        self.receiver.poll_recv(cx).map(|delivery| {
+            delivery.or_else(|| {
+                self.lagged
+                    .swap(false, Ordering::Relaxed)
+                    .then_some(Delivery::Resync)
+            })
         })
     }
 }

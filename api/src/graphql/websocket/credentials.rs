@@ -40,7 +40,7 @@ pub(super) fn channel() -> (AuthoritySender, watch::Receiver<Authority>) {
 /// `connection_init`: authenticates its token; the session then counts its user as
 /// online until it closes.
 pub(super) async fn connection_init(
-    state: AppState,
+    state: Arc<AppState>,
     authority: AuthoritySender,
     request_id: String,
     init: serde_json::Value,
@@ -85,7 +85,7 @@ pub(super) async fn connection_init(
 
 /// A `ping`: with a token in its payload, a renewal of the session's credentials.
 pub(super) async fn ping(
-    state: AppState,
+    state: Arc<AppState>,
     authority: AuthoritySender,
     payload: Option<serde_json::Value>,
 ) -> async_graphql::Result<Option<serde_json::Value>> {

@@ -14,6 +14,7 @@ mod session;
 
 use std::rc::Rc;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use actix_codec::Framed;
 use actix_http::body::{BodySize, MessageBody};
@@ -42,7 +43,8 @@ pub const PATH: &str = "/graphql/ws";
 /// What every upgrade on a worker needs.
 pub struct Upgrades {
     pub schema: PortalSchema,
-    pub state: AppState,
+    /// Shared, not copied, by the protocol callbacks every session holds.
+    pub state: Arc<AppState>,
     pub rate_limit: RateLimit,
 }
 

@@ -208,7 +208,9 @@ impl Session {
         match self.io.try_read_buf(&mut self.unread) {
             Ok(0) => return Some(None),
             Ok(_) => {}
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return None,
+            // Readiness can be stale; `receive` then frees the buffer just reserved,
+            // which an idle session would otherwise keep.
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
             Err(_) => return Some(None),
         }
         self.receive()
