@@ -3,6 +3,7 @@
 /// A server's allocator: under load glibc's malloc, free and their locks took about a
 /// sixth of `portal`'s CPU per request, and mimalloc's thread-local heaps suit many
 /// short-lived request allocations (bench/README.md, "Profiling").
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
