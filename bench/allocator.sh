@@ -12,20 +12,17 @@ cargo build --release --locked --no-default-features -p api --bin portal >&2
 mkdir -p "$(dirname "$SYSTEM")"
 cp target/release/portal "$SYSTEM"
 build
-URL=$(chat_db 1000000)
-big=$(psql "$URL" -qtAc "SELECT id FROM conversations WHERE last_seq = 1000000 LIMIT 1")
-client=$(member "$URL" "$big" client)
+window_reader 1000000
 MIMALLOC_NODE=$BIN
 BIN=$SYSTEM start_node "$URL" 18406 PORTAL_WORKERS=2
 BIN=$MIMALLOC_NODE start_node "$URL" 18407 PORTAL_WORKERS=2
 BIN=$MIMALLOC_NODE start_node "$URL" 18409 PORTAL_WORKERS=2 MIMALLOC_ARENA_EAGER_COMMIT=0
-TOKEN=$(login http://127.0.0.1:18406 "$client")
-window() { echo "http://127.0.0.1:$1/v1/conversations/$big/messages?limit=50"; }
+TOKEN=$(login http://127.0.0.1:18406 "$READER")
 rounds=()
 for round in $(seq 1 "$ROUNDS"); do
-  read -r system system_cpu _ <<<"$(wrk_cpu "${PIDS[0]}" postgres_ticks -H "Authorization: Bearer $TOKEN" "$(window 18406)")"
-  read -r mimalloc mimalloc_cpu _ <<<"$(wrk_cpu "${PIDS[1]}" postgres_ticks -H "Authorization: Bearer $TOKEN" "$(window 18407)")"
-  read -r lazy lazy_cpu _ <<<"$(wrk_cpu "${PIDS[2]}" postgres_ticks -H "Authorization: Bearer $TOKEN" "$(window 18409)")"
+  read -r system system_cpu _ <<<"$(window_load "${PIDS[0]}" 18406)"
+  read -r mimalloc mimalloc_cpu _ <<<"$(window_load "${PIDS[1]}" 18407)"
+  read -r lazy lazy_cpu _ <<<"$(window_load "${PIDS[2]}" 18409)"
   rounds+=("$system $mimalloc $system_cpu $mimalloc_cpu $(ratio "$mimalloc" "$system") $(ratio "$mimalloc_cpu" "$system_cpu") $lazy $lazy_cpu $(ratio "$lazy" "$system") $(ratio "$lazy_cpu" "$system_cpu")")
 done
 stop_nodes

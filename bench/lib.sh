@@ -173,3 +173,16 @@ chat_db() {
   fi
   echo "$url"
 }
+
+# window_reader M: the chat database of M messages (chat_db); sets URL, BIG (its
+# M-message conversation) and READER (the email of that conversation's client).
+window_reader() {
+  URL=$(chat_db "$1")
+  BIG=$(psql "$URL" -qtAc "SELECT id FROM conversations WHERE last_seq = $1 LIMIT 1")
+  READER=$(member "$URL" "$BIG" client)
+}
+# window_load PID PORT: wrk_cpu of the REST newest window of 50 of BIG, read with
+# TOKEN, on the node of PID listening on PORT.
+window_load() {
+  wrk_cpu "$1" postgres_ticks -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$2/v1/conversations/$BIG/messages?limit=50"
+}

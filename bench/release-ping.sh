@@ -31,17 +31,14 @@ printf '\n[patch.crates-io]\nsqlx-core = { path = "%s" }\n' "$work/sqlx-core" >>
 CARGO_TARGET_DIR="$work/target" cargo build --release --manifest-path "$tree/Cargo.toml" --bin portal >&2
 git worktree remove --force "$tree"
 BIN=$work/target/release/portal
-URL=$(chat_db 1000000)
-big=$(psql "$URL" -qtAc "SELECT id FROM conversations WHERE last_seq = 1000000 LIMIT 1")
-client=$(member "$URL" "$big" client)
+window_reader 1000000
 start_node "$URL" 18410 PORTAL_WORKERS=2
 start_node "$URL" 18411 PORTAL_WORKERS=2 SQLX_SKIP_RELEASE_PING=1
-TOKEN=$(login http://127.0.0.1:18410 "$client")
-window() { echo "http://127.0.0.1:$1/v1/conversations/$big/messages?limit=50"; }
+TOKEN=$(login http://127.0.0.1:18410 "$READER")
 rounds=()
 for round in $(seq 1 "$ROUNDS"); do
-  read -r ping ping_cpu ping_pg <<<"$(wrk_cpu "${PIDS[0]}" postgres_ticks -H "Authorization: Bearer $TOKEN" "$(window 18410)")"
-  read -r skip skip_cpu skip_pg <<<"$(wrk_cpu "${PIDS[1]}" postgres_ticks -H "Authorization: Bearer $TOKEN" "$(window 18411)")"
+  read -r ping ping_cpu ping_pg <<<"$(window_load "${PIDS[0]}" 18410)"
+  read -r skip skip_cpu skip_pg <<<"$(window_load "${PIDS[1]}" 18411)"
   rounds+=("$ping $skip $ping_cpu $skip_cpu $ping_pg $skip_pg $(ratio "$skip" "$ping") $(ratio "$skip_cpu" "$ping_cpu") $(ratio "$skip_pg" "$ping_pg")")
 done
 median() { median_of "$1" "${rounds[@]}"; }
