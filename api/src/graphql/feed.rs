@@ -84,7 +84,6 @@ impl FeedSubscription {
         let feed = resumption.cursor.clone();
         let replayed = replayed_events(resumption);
         let live = subscriber
-            .into_stream()
             .then(move |delivery| {
                 let feed = feed.clone();
                 async move { live_events(&feed, delivery).await }

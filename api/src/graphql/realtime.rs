@@ -152,7 +152,7 @@ impl RealtimeSubscription {
             .require_member(actor, conversation_id)
             .await
             .map_err(graphql_error)?;
-        Ok(subscriber.into_stream().filter_map(move |delivery| {
+        Ok(subscriber.filter_map(move |delivery| {
             std::future::ready(match delivery {
                 Delivery::Event(event, _) if event.conversation_id() == Some(conversation_id) => {
                     MessageEvent::of(Arc::unwrap_or_clone(event))
@@ -178,7 +178,7 @@ impl RealtimeSubscription {
     ) -> Result<impl Stream<Item = PresenceChange> + use<>> {
         let state = ctx.data::<AppState>()?;
         let subscriber = state.hub.subscribe(actor(ctx)?.account_id);
-        Ok(subscriber.into_stream().filter_map(|delivery| {
+        Ok(subscriber.filter_map(|delivery| {
             std::future::ready(match delivery {
                 Delivery::Event(event, _) => match *event {
                     Event::Presence { account_id, status } => Some(PresenceChange {

@@ -192,7 +192,7 @@ pub async fn events(
         limited,
         feed,
     } = replay(&state, actor, last_event_id).await?;
-    let live = subscriber.into_stream().then(move |delivery| {
+    let live = subscriber.then(move |delivery| {
         // The session lives as long as the stream: the user stays online meanwhile.
         let _online = &session;
         frames_of(feed.clone(), delivery)

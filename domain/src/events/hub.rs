@@ -267,13 +267,6 @@ pub struct Subscriber {
     id: u64,
 }
 
-impl Subscriber {
-    /// This subscriber as a stream.
-    pub fn into_stream(self) -> impl Stream<Item = Delivery> + Send + 'static {
-        self
-    }
-}
-
 /// Deliveries until a `Resync` (or until the hub stops). Polled directly, not through
 /// an `async fn`: every idle subscription holds this for its whole life.
 impl Stream for Subscriber {
