@@ -7,7 +7,8 @@
 # 1.2x of the cheapest's); the GraphQL first page with the same fields vs REST (goals:
 # >= 0.8 of its rate, <= 1.3x its `portal` CPU per page); the REST first page on
 # MariaDB (the same therapists seeded there) with `portal`'s and MariaDB's CPU per
-# page; and the bytes of a 100-therapist page with and without gzip.
+# page; the floor server (bench/src/floor.rs) beside pgbench; and the bytes of a
+# 100-therapist page with and without gzip.
 # Usage: bench/directory.sh [THERAPISTS] [ROUNDS=5]
 source "$(dirname "$0")/lib.sh"
 N=${1:-1000000}
@@ -67,6 +68,16 @@ fi
 cat >/tmp/bench-cheapest-page.sql <<'SQL'
 SELECT id, display_name, sort_name, bio, city, country, organisation_id, accepting, offers_online, offers_in_person, created_at, updated_at, specialty_list, language_list FROM therapists ORDER BY sort_name, id LIMIT 21;
 SQL
+# The floor: a server that runs the cheapest statement and writes its rows as the
+# API's JSON, and does nothing else (bench/src/floor.rs); checked once to answer the
+# REST page's therapists.
+start_floor "$URL" 18405 /tmp/bench-cheapest-page.sql
+FLOOR_PID=${PIDS[-1]}
+ids() { grep -o '"id":"[^"]*"' <<<"$1"; }
+if [ "$(ids "$(curl -sf http://127.0.0.1:18405/page)")" != "$(ids "$(curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=20")")" ]; then
+  echo 'the floor server does not answer the REST first page' >&2
+  exit 1
+fi
 # For contrast, the page as the API read it before the lists were on the row: two
 # correlated subqueries on the tag tables per row.
 cat >/tmp/bench-tag-tables-page.sql <<'SQL'
@@ -90,6 +101,8 @@ for round in $(seq 1 "$ROUNDS"); do
   read -r graphql graphql_cpu _ <<<"$measured"
   measured=$(wrk_cpu "${PIDS[0]}" postgres_ticks -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=20")
   read -r rest rest_cpu rest_pg_cpu <<<"$measured"
+  measured=$(wrk_cpu "$FLOOR_PID" postgres_ticks http://127.0.0.1:18405/page)
+  read -r floor floor_cpu floor_pg_cpu <<<"$measured"
   gzipped=$(wrk_ok_rps "$(wrk -t2 -c16 -d10s -H "Authorization: Bearer $TOKEN" -H "Accept-Encoding: gzip" "$BASE/v1/therapists?limit=20")")
   read -r same same_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-first-page.sql)"
   read -r cheapest cheapest_cpu <<<"$(pgbench_rate "$URL" /tmp/bench-cheapest-page.sql)"
@@ -102,8 +115,9 @@ for round in $(seq 1 "$ROUNDS"); do
   measured=$(wrk_cpu "${PIDS[1]}" mariadb_ticks -H "Authorization: Bearer $MARIADB_TOKEN" "$MARIADB_BASE/v1/therapists?limit=20")
   read -r on_mariadb mariadb_portal_cpu mariadb_cpu <<<"$measured"
   rounds[-1]+=" $on_mariadb $mariadb_portal_cpu $mariadb_cpu $(ratio "$on_mariadb" "$rest")"
+  rounds[-1]+=" $floor $floor_cpu $floor_pg_cpu $(ratio "$floor" "$cheapest") $(ratio "$floor" "$same") $(ratio "$floor_pg_cpu" "$cheapest_cpu") $(ratio "$rest" "$floor") $(ratio "$rest_cpu" "$floor_cpu")"
 done
-throughput=$(printf '%s\n' "${rounds[@]}" | awk '{printf "  round %d: REST %.0f req/s (gzip %.0f); pgbench: same SQL %.0f, cheapest %.0f, tag tables %.0f tps\n           CPU per page: portal %s ms; PostgreSQL %s ms under REST, %s same SQL, %s cheapest, %s tag tables, %s cheapest at the REST rate\n           GraphQL %.0f req/s, portal %s ms per page\n           MariaDB: REST %.0f req/s, CPU per page: portal %s ms, MariaDB %s ms\n", NR, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $19, $15, $16, $21, $22, $23}')
+throughput=$(printf '%s\n' "${rounds[@]}" | awk '{printf "  round %d: REST %.0f req/s (gzip %.0f); pgbench: same SQL %.0f, cheapest %.0f, tag tables %.0f tps\n           CPU per page: portal %s ms; PostgreSQL %s ms under REST, %s same SQL, %s cheapest, %s tag tables, %s cheapest at the REST rate\n           GraphQL %.0f req/s, portal %s ms per page\n           MariaDB: REST %.0f req/s, CPU per page: portal %s ms, MariaDB %s ms\n           floor server %.0f req/s, CPU per page: server %s ms, PostgreSQL %s ms\n", NR, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $19, $15, $16, $21, $22, $23, $25, $26, $27}')
 median() { median_of "$1" "${rounds[@]}"; }
 # Bytes on the wire of one 100-therapist page, as sent and gzip-coded.
 page_bytes=$(curl -sf -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $TOKEN" "$BASE/v1/therapists?limit=100")
@@ -131,6 +145,12 @@ PostgreSQL CPU REST / cheapest   : $(median 14)   (goal <= 1.2)
   vs cheapest at the REST rate    : $(median 20)
 GraphQL / REST req/s             : $(median 17)   (goal >= 0.8)
 portal CPU GraphQL / REST        : $(median 18)   (goal <= 1.3)
+floor server (the cheapest statement's rows as the API's JSON, nothing else):
+floor / pgbench cheapest         : $(median 28)   (what one statement per request reaches here)
+floor / pgbench same SQL         : $(median 29)
+PostgreSQL CPU floor / cheapest  : $(median 30)
+REST / floor req/s               : $(median 31)
+CPU per page portal REST / floor : $(median 32)
 MariaDB: REST req/s              : $(printf "%.0f" "$(median 21)") ($(median 24) of PostgreSQL's)
 MariaDB: CPU per page            : portal $(median 22) ms, MariaDB $(median 23) ms
 100-page bytes   : $page_bytes plain, $page_gzip_bytes gzip ($(ratio "$page_gzip_bytes" "$page_bytes") of plain)

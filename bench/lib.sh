@@ -66,6 +66,19 @@ start_node() {
   return 1
 }
 
+# start_floor URL PORT SQL_FILE: the floor server of `portal-bench floor` (2 workers)
+# serving GET /page from the statement in SQL_FILE; waits until it answers.
+start_floor() {
+  "$BENCH" floor --database-url "$1" --bind "127.0.0.1:$2" --sql "$3" >"/tmp/portal-bench-$2.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 60); do
+    curl -sf -o /dev/null "http://127.0.0.1:$2/page" && return 0
+    sleep 0.5
+  done
+  echo "the floor server on $2 did not answer; see /tmp/portal-bench-$2.log" >&2
+  return 1
+}
+
 stop_nodes() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true

@@ -3,6 +3,7 @@
 //! latency, concurrent sends. Each prints one JSON line; the scripts in `bench/`
 //! combine them into ratios measured in one run.
 
+mod floor;
 mod measure;
 mod push;
 mod realtime;
@@ -110,11 +111,29 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// The floor under a REST page: serves `GET /page` on `bind` by running the
+    /// statement in `sql` (a file) on `database_url` and writing its rows as the API's
+    /// JSON, and nothing else (see `floor.rs`).
+    Floor {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        sql: std::path::PathBuf,
+        #[arg(long)]
+        bind: String,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
 }
 
 fn print(value: Value) {
     println!("{value}");
 }
+
+/// The allocator `portal` runs on, so that the floor server (`floor.rs`) is measured
+/// as `portal` would be.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
@@ -204,6 +223,20 @@ async fn main() {
         } => {
             let body = std::fs::read(&body).expect("the body file");
             print(measure::attack(&url, body, &tokens, clients, per_second, seconds).await);
+        }
+        Command::Floor {
+            database_url,
+            sql,
+            bind,
+            workers,
+        } => {
+            let sql = std::fs::read_to_string(&sql).expect("the statement file");
+            let sql = sql.trim().trim_end_matches(';').to_owned();
+            // actix-web runs its own runtimes, one per worker thread, started from a
+            // thread outside this one.
+            std::thread::spawn(move || floor::serve(database_url, sql, bind, workers))
+                .join()
+                .expect("the floor server");
         }
     }
 }
