@@ -277,6 +277,17 @@ impl Collector for StorageCollector {
             None,
             max.metric_type(),
         )?)?;
+        let (open, parked) = self.0.db.warm_connections();
+        let count = |n: usize| ConstGauge::new(i64::try_from(n).unwrap_or(i64::MAX));
+        let (reading, parked) = (count(open.saturating_sub(parked)), count(parked));
+        let mut family = encoder.encode_descriptor(
+            "db_warm_connections",
+            "Connections reads keep per worker thread outside the pool (half of PORTAL_DB_MAX_CONNECTIONS on PostgreSQL and MariaDB), by state",
+            None,
+            reading.metric_type(),
+        )?;
+        reading.encode(family.encode_family(&[("state", "reading")])?)?;
+        parked.encode(family.encode_family(&[("state", "parked")])?)?;
         Ok(())
     }
 }

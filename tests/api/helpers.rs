@@ -380,6 +380,8 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
 pub struct Relay {
     pub port: u16,
     open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Chunks read from the app and passed on to the server.
+    to_server: std::sync::Arc<std::sync::atomic::AtomicU64>,
     frozen: tokio::sync::watch::Sender<bool>,
     links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
@@ -395,8 +397,13 @@ impl Relay {
         let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let frozen = tokio::sync::watch::channel(false).0;
         let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (accept_open, accept_links, accept_frozen) =
-            (open.clone(), links.clone(), frozen.clone());
+        let to_server = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (accept_open, accept_links, accept_frozen, accept_to_server) = (
+            open.clone(),
+            links.clone(),
+            frozen.clone(),
+            to_server.clone(),
+        );
         tokio::spawn(async move {
             while let Ok((inbound, _)) = listener.accept().await {
                 if !accept_open.load(Ordering::SeqCst) {
@@ -404,13 +411,14 @@ impl Relay {
                 }
                 let target = target.clone();
                 let frozen = accept_frozen.subscribe();
+                let sent = accept_to_server.clone();
                 let link = tokio::spawn(async move {
                     if let Ok(outbound) = tokio::net::TcpStream::connect(&target).await {
                         let (from_client, to_client) = inbound.into_split();
                         let (from_server, to_server) = outbound.into_split();
                         tokio::join!(
-                            forward(from_client, to_server, frozen.clone()),
-                            forward(from_server, to_client, frozen)
+                            forward(from_client, to_server, frozen.clone(), Some(sent)),
+                            forward(from_server, to_client, frozen, None)
                         );
                     }
                 });
@@ -420,9 +428,16 @@ impl Relay {
         Self {
             port,
             open,
+            to_server,
             frozen,
             links,
         }
+    }
+
+    /// Chunks the app has sent to the server so far: each statement it sends on a
+    /// prepared connection is one, and so is each ping.
+    pub fn sent_to_server(&self) -> u64 {
+        self.to_server.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Breaks every relayed connection and refuses new ones.
@@ -450,11 +465,13 @@ impl Relay {
     }
 }
 
-/// Copies `from` to `to`, holding each chunk while the relay is frozen.
+/// Copies `from` to `to`, holding each chunk while the relay is frozen, and counts
+/// the chunks in `chunks` when given.
 async fn forward(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     mut frozen: tokio::sync::watch::Receiver<bool>,
+    chunks: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut buffer = vec![0; 16 * 1024];
@@ -464,6 +481,9 @@ async fn forward(
         };
         if read == 0 || frozen.wait_for(|frozen| !frozen).await.is_err() {
             return;
+        }
+        if let Some(chunks) = &chunks {
+            chunks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         if to.write_all(&buffer[..read]).await.is_err() {
             return;

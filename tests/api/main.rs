@@ -32,6 +32,7 @@ mod process;
 mod push;
 mod realtime;
 mod relay;
+mod round_trips;
 mod sessions;
 mod shutdown;
 mod startup;

@@ -75,11 +75,27 @@ async fn requests_are_counted_and_timed_by_route_template(backend: Backend) {
         in_use >= 0.0 && idle >= 0.0 && in_use + idle >= 1.0,
         "{text}"
     );
+    // Of the 8 connections configured, half are reads' warm connections on
+    // PostgreSQL and MariaDB.
+    let (pool, warm) = match app.backend {
+        Backend::Sqlite => (8.0, None),
+        _ => (4.0, Some(4.0)),
+    };
     assert_eq!(
         sample(&text, "db_pool_max_connections"),
-        Some(8.0),
+        Some(pool),
         "{text}"
     );
+    let warm_open = sample(&text, r#"db_warm_connections{state="reading"}"#)
+        .zip(sample(&text, r#"db_warm_connections{state="parked"}"#))
+        .map(|(reading, parked)| reading + parked);
+    match warm {
+        Some(most) => assert!(
+            warm_open.is_some_and(|open| (1.0..=most).contains(&open)),
+            "{text}"
+        ),
+        None => assert_eq!(warm_open, Some(0.0), "{text}"),
+    }
 }
 on_every_backend!(requests_are_counted_and_timed_by_route_template);
 

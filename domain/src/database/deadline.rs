@@ -19,6 +19,8 @@ use sea_orm::{
     QueryResult, RuntimeErr, Statement,
 };
 
+use super::warm::WarmReads;
+
 /// How long after a missed deadline released connections are closed rather than
 /// pooled: the abandoned connection is released at once, when its statement is
 /// dropped.
@@ -70,14 +72,15 @@ pub type Db = Limited<DatabaseConnection>;
 /// A transaction of [`Db`], with the same deadline on each statement and on commit.
 pub type Txn = Limited<DatabaseTransaction>;
 
-/// The deadline, where misses are recorded, and whether a read that failed on a
-/// broken connection may go again (on the pool, yes; in a transaction, whose
-/// connection it is, no).
+/// The deadline, where misses are recorded, whether a read that failed on a broken
+/// connection may go again (on the pool, yes; in a transaction, whose connection it
+/// is, no), and the warm connections reads on the pool run on (`warm`).
 #[derive(Debug, Clone)]
 struct Limit {
     deadline: Duration,
     misses: Arc<Misses>,
     retry_reads: bool,
+    warm: Option<Arc<WarmReads>>,
 }
 
 impl Limit {
@@ -112,15 +115,29 @@ impl Limit {
 }
 
 impl Db {
-    pub(crate) fn new(inner: DatabaseConnection, deadline: Duration, misses: Arc<Misses>) -> Self {
+    pub(crate) fn new(
+        inner: DatabaseConnection,
+        deadline: Duration,
+        misses: Arc<Misses>,
+        warm: Option<Arc<WarmReads>>,
+    ) -> Self {
         Self {
             inner,
             limit: Limit {
                 deadline,
                 misses,
                 retry_reads: true,
+                warm,
             },
         }
+    }
+
+    /// Warm read connections (`warm`) open now, and how many of them are idle.
+    pub fn warm_connections(&self) -> (usize, usize) {
+        self.limit
+            .warm
+            .as_ref()
+            .map_or((0, 0), |warm| warm.figures())
     }
 
     /// The pool underneath, for what only it can tell (its size, for `/metrics`) and
@@ -139,6 +156,7 @@ impl Db {
             inner,
             limit: Limit {
                 retry_reads: false,
+                warm: None,
                 ..self.limit.clone()
             },
         })
@@ -171,15 +189,41 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Limited<C> {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.limit
-            .read(|| self.inner.query_one_raw(stmt.clone()))
-            .await
+        match &self.limit.warm {
+            Some(warm) => {
+                let first = || async {
+                    match warm.query(&stmt, true).await {
+                        Some(rows) => Ok(rows?.into_iter().next()),
+                        None => self.inner.query_one_raw(stmt.clone()).await,
+                    }
+                };
+                self.limit.read(first).await
+            }
+            None => {
+                self.limit
+                    .read(|| self.inner.query_one_raw(stmt.clone()))
+                    .await
+            }
+        }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.limit
-            .read(|| self.inner.query_all_raw(stmt.clone()))
-            .await
+        match &self.limit.warm {
+            Some(warm) => {
+                let all = || async {
+                    match warm.query(&stmt, false).await {
+                        Some(rows) => rows,
+                        None => self.inner.query_all_raw(stmt.clone()).await,
+                    }
+                };
+                self.limit.read(all).await
+            }
+            None => {
+                self.limit
+                    .read(|| self.inner.query_all_raw(stmt.clone()))
+                    .await
+            }
+        }
     }
 
     fn support_returning(&self) -> bool {

@@ -1,8 +1,10 @@
 //! Opening the database: pool limits that fail fast, a client-side deadline on every
-//! statement (`deadline`), SQLite in WAL mode, and a count of every statement issued
-//! (the tests and `/metrics` read it).
+//! statement (`deadline`), reads that keep their connection warm instead of paying
+//! sqlx's release ping (`warm`), SQLite in WAL mode, and a count of every statement
+//! issued (the tests and `/metrics` read it).
 
 mod deadline;
+mod warm;
 
 pub use deadline::{Db, Limited, Txn};
 
@@ -42,6 +44,16 @@ const PG_KEEPALIVES: [(&str, &str); 3] = [
 const MARIADB_SESSION: &str =
     "SET SESSION max_statement_time = 30, optimizer_switch = 'semijoin=off,materialization=off'";
 
+/// How many of a node's `max_connections` are warm read connections (`warm`): half,
+/// on PostgreSQL and MariaDB; the pool opens the rest.
+fn warm_share(url: &str, max_connections: u32) -> u32 {
+    if sea_orm::DbBackend::Sqlite.is_prefix_of(url) {
+        0
+    } else {
+        max_connections / 2
+    }
+}
+
 /// sqlx reports how long each connection acquire waited as a tracing event (target
 /// [`ACQUIRE_EVENT_TARGET`], field `acquired_after_secs`) at this level; `/metrics`
 /// turns them into a histogram. Nothing else listens at trace level in production.
@@ -57,6 +69,10 @@ impl StatementCounter {
     /// Statements issued since start-up.
     pub fn total(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -81,9 +97,10 @@ impl Storage {
         max_connections: u32,
         deadline: Duration,
     ) -> Result<Self, DbErr> {
+        let keep_warm = warm_share(url, max_connections);
         let mut options = ConnectOptions::new(url.to_owned());
         options
-            .max_connections(max_connections)
+            .max_connections(max_connections - keep_warm)
             .min_connections(0)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_timeout(ACQUIRE_TIMEOUT)
@@ -127,12 +144,12 @@ impl Storage {
             });
         let mut db = Database::connect(options).await?;
         let statements = StatementCounter::default();
-        let counter = statements.0.clone();
-        db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::Relaxed);
-        });
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| counter.count());
+        let keep_warm = usize::try_from(keep_warm).unwrap_or(0);
+        let warm = warm::WarmReads::over(&db, keep_warm, MARIADB_SESSION, statements.clone());
         Ok(Self {
-            db: Db::new(db, deadline, misses),
+            db: Db::new(db, deadline, misses, warm),
             statements,
         })
     }
