@@ -33,7 +33,9 @@ pub struct Config {
     /// Listen address; port 0 picks a free port.
     #[arg(long, env = "PORTAL_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
-    /// Most database connections the pool opens.
+    /// Most database connections requests open. On PostgreSQL and MariaDB half of
+    /// them are reads' warm connections (`domain/src/database/warm.rs`) and the pool
+    /// opens the rest; on SQLite the pool opens them all.
     #[arg(long, env = "PORTAL_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
     /// Milliseconds the client waits for any one database statement before the

@@ -4,7 +4,7 @@
 //! - sqlx pings every connection it takes back into its pool, whatever
 //!   `after_release` answers (`return_to_pool` in sqlx-core 0.9, no option to skip):
 //!   a second exchange with the database for a one-statement request, a sixth of
-//!   PostgreSQL's CPU per chat window (`bench/release-ping.sh`);
+//!   PostgreSQL's CPU per chat window (measured on a patched sqlx);
 //! - a pooled connection goes to whichever worker asks next, but its socket stays
 //!   registered with the runtime that opened it, so that runtime's thread is woken
 //!   for the answer and wakes the reader's in turn.
