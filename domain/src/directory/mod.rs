@@ -129,10 +129,10 @@ impl DirectoryService {
                 select,
                 keyset(order),
                 request,
-                |row: &therapist::Model| position_of(row, order),
+                |row: &therapist::Positional| position_of(&row.0, order),
             )
             .await?
-            .try_map(Therapist::try_from)
+            .try_map(|row| Therapist::try_from(row.0))
     }
 
     /// How many therapists match `filter`. Costs a scan: only run when asked for.
